@@ -1,0 +1,71 @@
+# partnercenter - SAM-native tasks. `make dev` runs the local stack, `make test` runs every gate.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+export AWS_DEFAULT_REGION ?= ap-northeast-2
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := layers/core:.
+
+.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build pytest unit integration e2e bench openapi clean
+
+$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The SAM CLI pins an older boto3 than the app uses, so it lives in its own environment.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
+	touch $@
+
+dev: $(BIN)/.installed
+	$(BIN)/python -m local
+
+test: lint typecheck cfn-lint sam-validate sam-build pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy layers/core/partnercenter functions local
+
+cfn-lint: $(BIN)/.installed
+	$(BIN)/cfn-lint template.yaml
+
+sam-validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --template template.yaml
+
+sam-build: $(SAM_VENV)/.installed
+	$(SAM) build --template template.yaml --build-dir .aws-sam/build
+
+pytest: $(BIN)/.installed
+	$(BIN)/python -m pytest --cov --cov-report=term
+
+unit: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/e2e
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+openapi: $(BIN)/.installed
+	$(BIN)/python -m local.openapi --write docs/openapi.json
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage*

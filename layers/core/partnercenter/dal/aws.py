@@ -1,0 +1,44 @@
+"""AWS clients, created on first use and reused for the container's life (not at import)."""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+# Short timeouts: a Lambda waiting on a stuck call is worse than a retried request.
+_CLIENT_CONFIG: dict[str, Any] = {
+    "connect_timeout": 2,
+    "read_timeout": 5,
+    "retries": {"mode": "standard", "max_attempts": 3},
+}
+
+
+@cache
+def client(service: str) -> Any:
+    """A boto3 client; endpoints come from the standard AWS_ENDPOINT_URL* variables."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=1)
+def secrets_provider() -> SecretsProvider:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def get_secret(secret_id: str) -> str:
+    """A secret's string, cached by Powertools Parameters for five minutes."""
+    value = secrets_provider().get(secret_id, max_age=300)
+    return str(value)
+
+
+def reset() -> None:
+    """Forget every client (tests start a fresh AWS emulation per test)."""
+    client.cache_clear()
+    secrets_provider.cache_clear()

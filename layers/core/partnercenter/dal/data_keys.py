@@ -1,0 +1,86 @@
+"""Per-subject data keys: generated and wrapped by KMS, stored in DataKeysTable.
+
+Deleting a subject's key item is crypto-shredding (R-RET-6): every ciphertext made with it, in
+any table or backup, can no longer be opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from partnercenter.config import get_settings
+from partnercenter.dal.aws import client
+
+MEMBER_DATA = "member-data"
+RETAINED_DATA = "retained-data"
+
+
+def retained_subject(member_id: str) -> str:
+    return f"retained:{member_id}"
+
+
+@dataclass(frozen=True)
+class NewDataKey:
+    subject: str
+    plaintext: bytes
+    put: dict[str, Any]  # the TransactWriteItems entry that stores the wrapped key
+
+
+def _context(subject: str, purpose: str) -> dict[str, str]:
+    return {"subject": subject, "purpose": purpose}
+
+
+def _key_id(purpose: str) -> str:
+    settings = get_settings()
+    return settings.retained_key_id if purpose == RETAINED_DATA else settings.members_key_id
+
+
+def new_data_key(subject: str, purpose: str = MEMBER_DATA) -> NewDataKey:
+    """A fresh data key; stored only when its ``put`` commits with the data it protects."""
+    generated = client("kms").generate_data_key(
+        KeyId=_key_id(purpose), KeySpec="AES_256", EncryptionContext=_context(subject, purpose)
+    )
+    put = {
+        "Put": {
+            "TableName": get_settings().data_keys_table,
+            "Item": {
+                "subject": {"S": subject},
+                "purpose": {"S": purpose},
+                "wrappedKey": {"B": generated["CiphertextBlob"]},
+            },
+            "ConditionExpression": "attribute_not_exists(subject)",
+        }
+    }
+    return NewDataKey(subject=subject, plaintext=generated["Plaintext"], put=put)
+
+
+def load_data_key(subject: str, purpose: str = MEMBER_DATA) -> bytes | None:
+    """The subject's data key in clear, or None once it has been shredded."""
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=get_settings().data_keys_table,
+            Key={"subject": {"S": subject}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    if item is None:
+        return None
+    plaintext: bytes = client("kms").decrypt(
+        CiphertextBlob=item["wrappedKey"]["B"],
+        KeyId=_key_id(purpose),
+        EncryptionContext=_context(subject, purpose),
+    )["Plaintext"]
+    return plaintext
+
+
+def shred(subject: str) -> dict[str, Any]:
+    """The TransactWriteItems entry that destroys a subject's data key."""
+    return {
+        "Delete": {
+            "TableName": get_settings().data_keys_table,
+            "Key": {"subject": {"S": subject}},
+        }
+    }

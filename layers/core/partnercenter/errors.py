@@ -1,0 +1,141 @@
+"""Domain errors and the contract's error codes, mapped to HTTP in exactly one place.
+
+Every exception the domain raises is a ``PartnerCenterError`` subclass carrying the contract's
+``code`` and status. Messages are fixed sentences that say what to do next; they never
+interpolate personal data (R-SEC-3). ``fields`` may name offending *field names* only.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class PartnerCenterError(Exception):
+    """Base of every error that reaches a client as the contract's error body."""
+
+    code: ClassVar[str] = "INTERNAL_ERROR"
+    status: ClassVar[int] = 500
+    default_message: ClassVar[str] = "Something went wrong on our side; please retry later."
+
+    def __init__(self, message: str | None = None, *, fields: list[str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.fields = fields or []
+        super().__init__(self.message)
+
+
+class ValidationFailed(PartnerCenterError):
+    code = "VALIDATION_FAILED"
+    status = 422
+    default_message = "The request is malformed; correct the listed fields and send it again."
+
+
+class Unauthorized(PartnerCenterError):
+    code = "UNAUTHORIZED"
+    status = 401
+    default_message = "Sign in and send a valid token in the Authorization header."
+
+
+class Forbidden(PartnerCenterError):
+    code = "FORBIDDEN"
+    status = 403
+    default_message = "You are not allowed to do this."
+
+
+class NotFound(PartnerCenterError):
+    code = "NOT_FOUND"
+    status = 404
+    default_message = "No such resource."
+
+
+class ConsentRequired(PartnerCenterError):
+    code = "CONSENT_REQUIRED"
+    status = 400
+    default_message = (
+        "Agree to the collection and use of the required items under the current privacy "
+        "policy version (see GET /privacy-policy) and send the request again."
+    )
+
+
+class Under14(PartnerCenterError):
+    code = "UNDER_14"
+    status = 403
+    default_message = "Children under 14 cannot join; nothing about this application has been kept."
+
+
+class IdentityMismatch(PartnerCenterError):
+    code = "IDENTITY_MISMATCH"
+    status = 422
+    default_message = (
+        "The submitted name or phone differs from the verified identity; "
+        "submit the values you verified, or verify again."
+    )
+
+
+class VerificationNotFound(PartnerCenterError):
+    code = "VERIFICATION_NOT_FOUND"
+    status = 404
+    default_message = "Unknown verification; start a new identity verification."
+
+
+class VerificationExpired(PartnerCenterError):
+    code = "VERIFICATION_EXPIRED"
+    status = 410
+    default_message = "The identity verification has expired; start a new one."
+
+
+class VerificationUsed(PartnerCenterError):
+    code = "VERIFICATION_USED"
+    status = 409
+    default_message = "This identity verification was already used; start a new one."
+
+
+class VerificationTampered(PartnerCenterError):
+    code = "VERIFICATION_TAMPERED"
+    status = 400
+    default_message = (
+        "The verification result failed its integrity check or belongs to another request; "
+        "start a new identity verification."
+    )
+
+
+class VerificationFailed(PartnerCenterError):
+    code = "VERIFICATION_FAILED"
+    status = 422
+    default_message = "Identity verification was not completed at the vendor; try again."
+
+
+class VendorUnavailable(PartnerCenterError):
+    code = "VENDOR_UNAVAILABLE"
+    status = 503
+    default_message = (
+        "The identity-verification vendor did not answer; nothing was changed, retry later."
+    )
+
+
+class LoginIdTaken(PartnerCenterError):
+    code = "LOGIN_ID_TAKEN"
+    status = 409
+    default_message = "This login ID is already in use; choose another."
+
+
+class AlreadyMember(PartnerCenterError):
+    code = "ALREADY_MEMBER"
+    status = 409
+    default_message = "You already have an active or pending membership."
+
+
+class NoticeTooShort(PartnerCenterError):
+    code = "NOTICE_TOO_SHORT"
+    status = 400
+    default_message = (
+        "A policy change must be announced at least 7 days before it takes effect "
+        "(30 days for a material change)."
+    )
+
+
+class Conflict(PartnerCenterError):
+    """The resource changed meanwhile (a lost race); the client may retry."""
+
+    code = "CONFLICT"
+    status = 409
+    default_message = "The resource changed while the request was processed; retry."

@@ -1,0 +1,72 @@
+"""Using a VERIFIED verification: what signup and profile change may read, and consumption."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from partnercenter.clock import iso, parse_iso
+from partnercenter.dal import verifications as verifications_dal
+from partnercenter.errors import (
+    VerificationExpired,
+    VerificationNotFound,
+    VerificationUsed,
+)
+
+# KMC's result window; a verification older than this is expired whatever the vendor (R-IDV-2).
+VERIFICATION_WINDOW = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, repr=False)
+class UsableVerification:
+    """A verified identity ready for one use; name and phone exist only in memory."""
+
+    verification_id: str
+    purpose: str
+    member_id: str | None
+    vendor: str
+    verified_at: str
+    person_hash: str | None
+    under14: bool
+    name: str | None
+    phone: str | None
+
+    def __repr__(self) -> str:  # never show the identity (R-SEC-3)
+        return f"UsableVerification({self.verification_id!r}, purpose={self.purpose!r})"
+
+
+def load_for_use(
+    verification_id: str, purpose: str, now: datetime, member_id: str | None = None
+) -> UsableVerification:
+    """The verification if it is VERIFIED, fresh, for ``purpose`` (and ``member_id``)."""
+    record = verifications_dal.get(verification_id)
+    if record is None or record.get("purpose") != purpose:
+        raise VerificationNotFound()
+    if member_id is not None and record.get("memberId") != member_id:
+        raise VerificationNotFound()
+    if record["status"] == verifications_dal.CONSUMED:
+        raise VerificationUsed()
+    if record["status"] != verifications_dal.VERIFIED:
+        raise VerificationNotFound("The identity verification is not complete yet.")
+    if now - parse_iso(record["createdAt"]) > VERIFICATION_WINDOW:
+        raise VerificationExpired()
+    identity: dict[str, Any] = {"name": None, "phone": None}
+    if record.get("identityEnc") is not None:
+        identity = verifications_dal.open_identity(verification_id, record["identityEnc"])
+    return UsableVerification(
+        verification_id=verification_id,
+        purpose=purpose,
+        member_id=record.get("memberId"),
+        vendor=record["vendor"],
+        verified_at=record["verifiedAt"],
+        person_hash=record.get("personHash"),
+        under14=bool(record.get("under14")),
+        name=identity.get("name"),
+        phone=identity.get("phone"),
+    )
+
+
+def consume_entry(verification: UsableVerification, now: datetime) -> dict[str, Any]:
+    """The TransactWriteItems entry that uses the verification up, with the caller's writes."""
+    return verifications_dal.consume_entry(verification.verification_id, iso(now))

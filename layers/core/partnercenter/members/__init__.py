@@ -1,0 +1,1 @@
+"""Members: signup, approval, profile and consents."""

@@ -1,0 +1,50 @@
+"""What operators see of members: the pending-approval queue."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from partnercenter.api import ApiModel, Caller
+from partnercenter.audit.access_records import record_access
+from partnercenter.dal import members as members_dal
+from partnercenter.dal.pagination import decode_token, encode_token
+from partnercenter.members.vault import member_cipher
+
+MemberStatus = Literal["pending_approval", "active"]
+
+
+class MemberListItem(ApiModel):
+    member_id: str
+    login_id: str | None = Field(description="None only if the member's key was shredded.")
+    requested_at: str
+
+
+class MemberList(ApiModel):
+    items: list[MemberListItem]
+    next_token: str | None = None
+
+
+def list_members(
+    operator: Caller, status: MemberStatus, limit: int, next_token: str | None
+) -> MemberList:
+    rows, last_key = members_dal.query_by_status(status, limit, decode_token(next_token))
+    items = []
+    for row in rows:
+        cipher = member_cipher(row["memberId"])
+        login_id = cipher.open("loginId", row["loginIdEnc"]) if cipher else None
+        # Showing a login ID is an access to personal data (R-SEC-2).
+        record_access(
+            actor=operator.member_id,
+            actor_role="operator",
+            member_id=row["memberId"],
+            action="list_members",
+            source_ip=operator.source_ip,
+        )
+        items.append(
+            MemberListItem(
+                member_id=row["memberId"], login_id=login_id, requested_at=row["requestedAt"]
+            )
+        )
+    return MemberList(items=items, next_token=encode_token(last_key))

@@ -1,0 +1,1 @@
+"""Retention and destruction (R-RET-1..8): holds, separated storage, purge, destruction records."""

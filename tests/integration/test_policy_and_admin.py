@@ -1,0 +1,119 @@
+"""GET /privacy-policy and the operator's pending queue, against moto built from the template."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from partnercenter.audit.access_records import verify_chain
+from partnercenter.dal.aws import client
+from partnercenter.members.records import NewMember, new_member_writes
+from tests.support import api_event, call, claims_for
+
+OPERATOR = claims_for("op-1", groups=("privacy-admin",))
+
+
+def _pending_member(index: int) -> str:
+    member_id = str(uuid.uuid4())
+    member = NewMember(
+        member_id=member_id,
+        login_id=f"manager{index:02d}",
+        name=f"담당자{index}",
+        phone=f"010{index:08d}",
+        person_hash=f"person-{index}",
+        vendor="kmc",
+        verified_at="2026-11-24T00:00:00Z",
+        policy_version="2018-03-23",
+        marketing=False,
+        requested_at=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(minutes=index),
+    )
+    client("dynamodb").transact_write_items(TransactItems=new_member_writes(member).items)
+    return member_id
+
+
+def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
+    # R-USE-3, R-CPO-1: the entrusted processor and the contacts are published.
+    result = call("policy", api_event("get-privacy-policy"))
+    assert result.status == 200
+    assert any("KMC" in p["name"] for p in result.body["processors"])
+    assert result.body["version"] and result.body["effectiveAt"].endswith("Z")
+
+
+def test_pending_queue_pages_oldest_first_with_login_ids(aws_stack) -> None:
+    ids = [_pending_member(i) for i in range(3)]
+    first = call("admin", api_event("admin-list-members", claims=OPERATOR, query={"limit": "2"}))
+    assert first.status == 200
+    assert [i["memberId"] for i in first.body["items"]] == ids[:2]
+    assert first.body["items"][0]["loginId"] == "manager00"
+    second = call(
+        "admin",
+        api_event(
+            "admin-list-members",
+            claims=OPERATOR,
+            query={"limit": "2", "nextToken": first.body["nextToken"]},
+        ),
+    )
+    assert [i["memberId"] for i in second.body["items"]] == ids[2:]
+    assert second.body["nextToken"] is None
+
+
+def test_showing_login_ids_is_recorded_and_the_chain_verifies(aws_stack) -> None:
+    # R-SEC-2: every operator view of personal data leaves an access record, chained.
+    _pending_member(1)
+    _pending_member(2)
+    call("admin", api_event("admin-list-members", claims=OPERATOR))
+    report = verify_chain()
+    assert (report.intact, report.records) == (True, 2)
+
+
+def test_altered_access_record_breaks_the_chain(aws_stack) -> None:
+    # R-SEC-2: tamper-evident - changing one record's action is detected at that record.
+    for i in range(3):
+        _pending_member(i)
+    call("admin", api_event("admin-list-members", claims=OPERATOR))
+    table = aws_stack.physical_id("AccessRecordsTable")
+    aws_stack.client("dynamodb").update_item(
+        TableName=table,
+        Key={"chain": {"S": "access"}, "seq": {"N": "2"}},
+        UpdateExpression="SET #a = :a",
+        ExpressionAttributeNames={"#a": "action"},
+        ExpressionAttributeValues={":a": {"S": "nothing_to_see"}},
+    )
+    report = verify_chain()
+    assert (report.intact, report.first_broken_seq) == (False, 2)
+
+
+def test_removed_access_record_breaks_the_chain(aws_stack) -> None:
+    for i in range(3):
+        _pending_member(i)
+    call("admin", api_event("admin-list-members", claims=OPERATOR))
+    aws_stack.client("dynamodb").delete_item(
+        TableName=aws_stack.physical_id("AccessRecordsTable"),
+        Key={"chain": {"S": "access"}, "seq": {"N": "2"}},
+    )
+    report = verify_chain()
+    assert (report.intact, report.first_broken_seq) == (False, 3)
+
+
+@pytest.mark.parametrize(
+    ("claims", "status", "code"),
+    [
+        (None, 401, "UNAUTHORIZED"),
+        (claims_for("member-1"), 403, "FORBIDDEN"),
+    ],
+)
+def test_pending_queue_is_for_operators_only(aws_stack, claims, status, code) -> None:
+    event = api_event("admin-list-members", claims=claims or {})
+    result = call("admin", event)
+    assert (result.status, result.body["code"]) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"status": "nonsense"}, "status"), ({"limit": "0"}, "limit"), ({"nextToken": "%%"}, "nextToken")],
+)
+def test_bad_queue_parameters_are_named(aws_stack, query, field) -> None:
+    result = call("admin", api_event("admin-list-members", claims=OPERATOR, query=query))
+    assert result.status == 422
+    assert result.body["code"] == "VALIDATION_FAILED"
+    assert field in result.body["fields"]

@@ -1,0 +1,115 @@
+"""Test helpers: events from events/*.json, handlers loaded by path, a Lambda context."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+FUNCTIONS = ROOT / "functions"
+
+MEMBER_SUB = "5b1d6a3e-0000-4000-8000-00000000b001"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of events/<name>.json, the same file `sam local invoke -e` takes."""
+    return json.loads((EVENTS / f"{name}.json").read_text("utf-8"))
+
+
+def claims_for(sub: str, *, groups: tuple[str, ...] = (), iat: int = 1795000000) -> dict[str, str]:
+    """Claims as the Cognito authorizer hands them on: every value a string."""
+    claims = {"sub": sub, "token_use": "id", "iat": str(iat), "cognito:username": sub}
+    if groups:
+        claims["cognito:groups"] = ",".join(groups)
+    return claims
+
+
+def api_event(
+    name: str,
+    *,
+    body: Any = None,
+    claims: dict[str, str] | None = None,
+    path_params: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """events/<name>.json with the parts a test changes replaced."""
+    event = copy.deepcopy(load_event(name))
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    if body is not None or raw_body is not None:
+        event["body"] = raw_body if raw_body is not None else json.dumps(body)
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    if path_params is not None:
+        event["pathParameters"] = path_params
+        path = event["resource"]
+        for key, value in path_params.items():
+            path = path.replace("{" + key + "}", value)
+        event["path"] = path
+    if query is not None:
+        event["queryStringParameters"] = query or None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    for key, value in (headers or {}).items():
+        event["headers"][key] = value
+        event["multiValueHeaders"][key] = [value]
+    return event
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:ap-northeast-2:123456789012:function:test"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/test"
+    log_stream_name: str = "test"
+    remaining_ms: int = 15_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+_handlers: dict[str, ModuleType] = {}
+
+
+def handler_module(function_dir: str) -> ModuleType:
+    """functions/<dir>/app.py, imported once under a unique name (every function has app.py)."""
+    if function_dir not in _handlers:
+        path = FUNCTIONS / function_dir / "app.py"
+        name = f"functions_{function_dir}_app"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec
+        assert spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _handlers[function_dir] = module
+    return _handlers[function_dir]
+
+
+@dataclass
+class ApiResult:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def call(function_dir: str, event: dict[str, Any], context: Any = None) -> ApiResult:
+    """Invoke a function's handler with an API Gateway proxy event; decode the JSON body."""
+    response = handler_module(function_dir).lambda_handler(event, context or LambdaContext())
+    raw = response.get("body")
+    try:
+        body = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        body = raw
+    return ApiResult(response["statusCode"], body, response.get("headers") or {})
