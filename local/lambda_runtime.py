@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import json
 import multiprocessing
 import os
@@ -166,7 +167,8 @@ def _worker_main(conn: Connection, spec: FunctionSpec, environment: Mapping[str,
         *(entry for entry in sys.path if _installed_or_outside_repo(entry)),
     ]
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
+        if isinstance(stream, io.TextIOWrapper):  # logs reach the stack's output line by line
+            stream.reconfigure(line_buffering=True)
     init_started = time.monotonic()
     try:
         handler = getattr(importlib.import_module(spec.handler_module), spec.handler_function)
@@ -200,10 +202,15 @@ def _invoke(
     context = LambdaContext(spec, request_id, started + spec.timeout)
     try:
         result = handler(json.loads(event_json), context)
-        payload, error = json.dumps(result).encode(), False
     except Exception as exc:
         _log_exception(exc)
         payload, error = _error(type(exc).__name__, _HANDLER_ERROR_MESSAGE), True
+    else:
+        try:
+            payload, error = json.dumps(result).encode(), False
+        except (TypeError, ValueError):
+            message = "Unable to marshal response: the result is not JSON serializable"
+            payload, error = _error("Runtime.MarshalError", message), True
     duration = (time.time() - started) * 1000
     max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     init = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
@@ -366,9 +373,6 @@ class LambdaRuntime:
         """The logical id a name, physical name or (qualified) ARN refers to, if any."""
         unqualified = name_or_arn.removesuffix(":$LATEST")
         return self._aliases.get(unqualified)
-
-    def spec(self, name: str) -> FunctionSpec:
-        return self._pools[name].spec
 
     def invoke(self, name: str, event: Any, *, request_id: str | None = None) -> InvokeResult:
         """Invoke synchronously; raises KeyError for an unknown function, Throttled when busy."""

@@ -10,6 +10,7 @@ moto server over HTTP and in process under ``moto.mock_aws()``.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -25,7 +26,7 @@ from botocore.model import Shape
 from local.template import Route, TemplateError, TemplateModel
 
 STACK_NAME = "partnercenter"
-VENDOR_SECRET_ID = "VendorSecret"
+VENDOR_SECRET_ID = "VendorSecret"  # noqa: S105 - a logical id, not a secret
 
 # Types the local stack emulates itself (functions, API, schedules through the invoke API) or
 # that have no local effect (IAM is not enforced by moto by default): not created in moto.
@@ -61,7 +62,6 @@ class Provisioned:
     parameters: dict[str, str]
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    created: list[str] = field(default_factory=list)
     not_created: dict[str, str] = field(default_factory=dict)  # logical id -> unsupported type
     vendor_credentials: dict[str, str] | None = None
     _conditions: dict[str, bool] = field(default_factory=dict)
@@ -230,20 +230,23 @@ def _fit_to_shape(value: Any, shape: Shape) -> Any:
     """Keep what the API's input shape accepts and coerce CloudFormation's string scalars
     ("60", "true") to the shape's types: the template's properties pass through unchanged
     wherever CloudFormation and the API agree on names."""
-    if shape.type_name == "structure":
-        members = shape.members  # type: ignore[attr-defined]
-        return {k: _fit_to_shape(v, members[k]) for k, v in value.items() if k in members}
-    if shape.type_name == "list":
-        return [_fit_to_shape(v, shape.member) for v in value]  # type: ignore[attr-defined]
-    if shape.type_name == "map":
-        return {k: _fit_to_shape(v, shape.value) for k, v in value.items()}  # type: ignore[attr-defined]
-    if shape.type_name in ("integer", "long"):
-        return int(value)
-    if shape.type_name == "boolean":
-        return value if isinstance(value, bool) else str(value).lower() == "true"
-    if shape.type_name == "string" and isinstance(value, dict | list):
-        return json.dumps(value)  # e.g. a KMS key policy written as YAML
-    return value
+    kind = shape.type_name
+    if kind == "structure":
+        members = shape.members
+        fitted: Any = {k: _fit_to_shape(v, members[k]) for k, v in value.items() if k in members}
+    elif kind == "list":
+        fitted = [_fit_to_shape(v, shape.member) for v in value]
+    elif kind == "map":
+        fitted = {k: _fit_to_shape(v, shape.value) for k, v in value.items()}
+    elif kind in ("integer", "long"):
+        fitted = int(value)
+    elif kind == "boolean":
+        fitted = value if isinstance(value, bool) else str(value).lower() == "true"
+    elif kind == "string" and isinstance(value, dict | list):
+        fitted = json.dumps(value)  # e.g. a KMS key policy written as YAML
+    else:
+        fitted = value
+    return fitted
 
 
 def _api_params(
@@ -251,7 +254,8 @@ def _api_params(
 ) -> dict[str, Any]:
     shape = client.meta.service_model.operation_model(operation).input_shape
     renamed = {renames.get(k, k): v for k, v in properties.items()}
-    return _fit_to_shape(renamed, shape)
+    params: dict[str, Any] = _fit_to_shape(renamed, shape)
+    return params
 
 
 # ---------------------------------------------------------------------------- secrets
@@ -518,6 +522,13 @@ def _parameters(model: TemplateModel, overrides: Mapping[str, str]) -> dict[str,
     return values
 
 
+@functools.cache
+def _shared_session() -> boto3.Session:
+    """One session for callers that bring none: botocore then loads each service model once,
+    which makes a per-test provision() several times faster."""
+    return boto3.Session()
+
+
 def provision(
     model: TemplateModel,
     *,
@@ -532,7 +543,7 @@ def provision(
     ``seed_vendor_secret`` sets the VendorSecret value to made-up vendor credentials, as an
     operator does after a deploy; the local stack asks for it, in-process tests need not.
     """
-    session = session or boto3.Session()
+    session = session or _shared_session()
     account_id = session.client(
         "sts", region_name=region, endpoint_url=endpoint_url
     ).get_caller_identity()["Account"]
@@ -560,7 +571,6 @@ def provision(
     for logical_id in _creation_order(model, to_create):
         resource = model.resources[logical_id]
         creator.handlers[resource.type](logical_id, provisioned.resolve(resource.properties))
-        provisioned.created.append(logical_id)
     if seed_vendor_secret:
         provisioned.vendor_credentials = vendor_credentials()
         creator.client("secretsmanager").put_secret_value(

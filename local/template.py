@@ -63,7 +63,7 @@ class TemplateError(ValueError):
 
 
 # ---------------------------------------------------------------------------- YAML
-class CfnYamlLoader(yaml.SafeLoader):
+class CfnYamlLoader(yaml.SafeLoader):  # type: ignore[misc]  # no stubs for yaml
     """A YAML loader that turns CloudFormation short tags into their ``Fn::`` forms."""
 
 
@@ -78,7 +78,7 @@ def _construct_tag(tag: str) -> Any:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {key: value}
 
     return construct
@@ -257,7 +257,8 @@ def translate(sam_template: Mapping[str, Any]) -> dict[str, Any]:
             properties[uri_property] = f"s3://{_LOCAL_CODE_BUCKET}/{properties[uri_property]}"
     with _translator_environment():
         # Parameter values stay symbolic here: provision() resolves them with its overrides.
-        return transform(document, {}, _NoManagedPolicies())
+        translated: dict[str, Any] = transform(document, {}, _NoManagedPolicies())
+    return translated
 
 
 def load_template(path: Path = DEFAULT_TEMPLATE) -> TemplateModel:
@@ -424,7 +425,7 @@ def _schedules(
         else:
             continue
         for target in targets:
-            if target in functions:
+            if target is not None and target in functions:
                 yield Schedule(
                     logical_id=logical_id,
                     function=target,

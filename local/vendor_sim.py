@@ -3,7 +3,12 @@
 It speaks the vendors' wire shapes with a real cipher (see vendors.md, "What the simulator must
 reproduce"): KMC's sealed ``tr_cert`` → sealed ``certNum``/``apiToken`` posted to ``tr_url`` →
 token API returning the sealed 18-field result; PortOne's form → redirect with the id → REST
-GET. The person's answers come from ``sim*`` form fields (or ``complete_at_vendor``).
+GET. The person's answers come from ``sim*`` form fields (or ``complete_at_vendor``); beyond
+the contract's, ``simGender`` (male|female, default male) and ``simForeigner=1`` are optional,
+and without ``simCi`` a stable 88-character CI is derived from name, birth date and phone.
+
+Scenarios (``simScenario``): KMC takes all of ``KMC_SCENARIOS``; PortOne takes
+``PORTONE_SCENARIOS``, where ``other_cert_num`` makes the redirect name another request's id.
 
 Choices, where the real vendors leave room:
 - KMC's result knows only ``Y``/``N``, so ``fail`` and ``cancel`` both answer ``N``; PortOne's
@@ -237,7 +242,10 @@ class VendorSimulator:
     ) -> Response:
         form = request.form.to_dict()
         callback_url, fields = verify(
-            form, _person(form), form.get("simOutcome", "success"), form.get("simScenario")
+            form,
+            _person(form),
+            form.get("simOutcome") or "success",
+            form.get("simScenario") or None,
         )
         wanted = request.accept_mimetypes.best_match(["text/html", "application/json"])
         if wanted == "application/json":

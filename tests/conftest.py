@@ -46,6 +46,14 @@ class AwsStack:
         return boto3.client(service, region_name=REGION)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _atomic_moto_writes() -> None:
+    """Conditional writes in moto must be as atomic as DynamoDB's (see local/moto_atomicity)."""
+    from local.moto_atomicity import make_dynamodb_writes_atomic
+
+    make_dynamodb_writes_atomic()
+
+
 @pytest.fixture(scope="session")
 def template_model() -> Any:
     from local.template import load_template
@@ -56,9 +64,11 @@ def template_model() -> Any:
 def _reset_caches() -> None:
     from partnercenter.config import get_settings
     from partnercenter.dal import aws
+    from partnercenter.identity import vendor as identity_vendor
 
     get_settings.cache_clear()
     aws.reset()
+    identity_vendor.reset()
 
 
 @pytest.fixture

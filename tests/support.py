@@ -8,6 +8,7 @@ import json
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,10 +26,19 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def claims_for(sub: str, *, groups: tuple[str, ...] = (), iat: int = 1795000000) -> dict[str, str]:
-    """Claims as the Cognito authorizer hands them on: every value a string."""
-    claims = {"sub": sub, "token_use": "id", "iat": str(iat), "cognito:username": sub}
+    """Claims as API Gateway's Cognito authorizer hands them on (local/api.py renders the same):
+    every value a string, dates for ``iat``/``exp``, lists as ``[a b]``."""
+    issued = datetime.fromtimestamp(iat, UTC)
+    claims = {
+        "sub": sub,
+        "token_use": "id",
+        "iat": issued.strftime("%a %b %d %H:%M:%S UTC %Y"),
+        "exp": (issued + timedelta(hours=1)).strftime("%a %b %d %H:%M:%S UTC %Y"),
+        "auth_time": str(iat),
+        "cognito:username": sub,
+    }
     if groups:
-        claims["cognito:groups"] = ",".join(groups)
+        claims["cognito:groups"] = "[" + " ".join(groups) + "]"
     return claims
 
 

@@ -2,12 +2,14 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.admin import MemberList, MemberStatus, list_members
+from partnercenter.members.decision import DecisionRequest, DecisionResult, decide
 from partnercenter.observability import logger, metrics, tracer
+from partnercenter.retention.destruction import DestructionRecordList, list_destruction_records
 
 app = PartnerCenterResolver()
 
@@ -19,6 +21,26 @@ def get_members(
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
 ) -> MemberList:
     return list_members(app.operator(), status, limit, next_token)
+
+
+@app.post("/admin/members/<memberId>/decision")
+def post_decision(
+    member_id: Annotated[str, Path(alias="memberId", min_length=1, max_length=64)],
+    request: DecisionRequest,
+) -> DecisionResult:
+    return decide(app.operator(), member_id, request, app.request_id)
+
+
+
+@app.get("/admin/destruction-records")
+def get_destruction_records(
+    start: Annotated[str, Query(alias="from", min_length=1, max_length=40)],
+    end: Annotated[str, Query(alias="to", min_length=1, max_length=40)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
+) -> DestructionRecordList:
+    app.operator()  # destruction records name pseudonyms only, yet they are for operators
+    return list_destruction_records(start, end, limit, next_token)
 
 
 @logger.inject_lambda_context

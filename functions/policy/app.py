@@ -5,15 +5,17 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
+from partnercenter.clock import utc_now
 from partnercenter.observability import logger, metrics, tracer
-from partnercenter.policy import policy_document
+from partnercenter.policy.versions import policy_as_published
 
 app = PartnerCenterResolver()
 
 
 @app.get("/privacy-policy")
 def get_privacy_policy() -> dict[str, Any]:
-    return policy_document()
+    # The version in effect, and the versions announced during their notice period (R-NOT-1).
+    return policy_as_published(utc_now())
 
 
 @logger.inject_lambda_context

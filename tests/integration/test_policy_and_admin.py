@@ -110,7 +110,11 @@ def test_pending_queue_is_for_operators_only(aws_stack, claims, status, code) ->
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"status": "nonsense"}, "status"), ({"limit": "0"}, "limit"), ({"nextToken": "%%"}, "nextToken")],
+    [
+        ({"status": "nonsense"}, "status"),
+        ({"limit": "0"}, "limit"),
+        ({"nextToken": "%%"}, "nextToken"),
+    ],
 )
 def test_bad_queue_parameters_are_named(aws_stack, query, field) -> None:
     result = call("admin", api_event("admin-list-members", claims=OPERATOR, query=query))

@@ -12,6 +12,8 @@ import binascii
 import json
 import traceback
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -170,7 +172,7 @@ class PartnerCenterResolver(APIGatewayRestResolver):
         return Caller(
             member_id=str(sub),
             groups=_parse_groups(claims.get("cognito:groups")),
-            issued_at=int(claims.get("iat") or 0),
+            issued_at=_epoch_claim(claims.get("iat")),
             source_ip=str(self.current_event.request_context.identity.source_ip or ""),
         )
 
@@ -191,6 +193,37 @@ class Caller:
     @property
     def is_privacy_admin(self) -> bool:
         return PRIVACY_ADMIN_GROUP in self.groups
+
+
+def _epoch_claim(raw: object) -> int:
+    """A NumericDate claim, which API Gateway REST renders as ``Sun Mar 28 13:40:42 UTC 2021``."""
+    text = str(raw or "0").strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.strptime(text, "%a %b %d %H:%M:%S UTC %Y").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise Unauthorized() from exc
+    return int(moment.timestamp())
+
+
+def _issued_at(claims: dict[str, Any]) -> int:
+    """When the token was issued, in epoch seconds; 0 if the claims don't say.
+
+    API Gateway REST renders ``iat`` as a date (``Sun Mar 28 13:40:42 UTC 2021``); other
+    front ends pass the number. ``auth_time`` (the sign-in) is the fallback.
+    """
+    for name in ("iat", "auth_time"):
+        raw = str(claims.get(name) or "").strip()
+        if raw.isdigit():
+            return int(raw)
+        try:
+            return int(
+                datetime.strptime(raw, "%a %b %d %H:%M:%S %Z %Y").replace(tzinfo=UTC).timestamp()
+            )
+        except ValueError:
+            continue
+    return 0
 
 
 def _parse_groups(raw: object) -> tuple[str, ...]:

@@ -30,6 +30,13 @@ class Settings(BaseModel):
     access_chain_secret: str = Field(alias="ACCESS_CHAIN_SECRET")
     user_pool_id: str = Field(alias="USER_POOL_ID")
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+    # Members' rights and the privacy officer's duties (R-RIGHT-3/4, R-USE-2, R-NOT-1, R-SEC-2).
+    privacy_requests_table: str | None = Field(None, alias="PRIVACY_REQUESTS_TABLE")
+    provisions_table: str | None = Field(None, alias="PROVISIONS_TABLE")
+    # Unset: no version was ever published, the packaged policy is the current one.
+    policy_versions_table: str | None = Field(None, alias="POLICY_VERSIONS_TABLE")
+    access_reviews_table: str | None = Field(None, alias="ACCESS_REVIEWS_TABLE")
+    access_review_daily_threshold: int = Field(50, alias="ACCESS_REVIEW_DAILY_THRESHOLD", ge=1)
     # Only the local stack sets this: lets a scheduled event's `time` act as the clock.
     local_stack: bool = Field(False, alias="PC_LOCAL_STACK")
 

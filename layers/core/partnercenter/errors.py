@@ -139,3 +139,30 @@ class Conflict(PartnerCenterError):
     code = "CONFLICT"
     status = 409
     default_message = "The resource changed while the request was processed; retry."
+
+
+class ProvisionConsentMissing(PartnerCenterError):
+    code = "PROVISION_CONSENT_MISSING"
+    status = 409
+    default_message = (
+        "The member has not consented to this provision (recipient, purpose, items and retention "
+        "period); record it on another legal basis or ask for the member's consent first."
+    )
+
+
+class ProxyEvidenceUnchecked(PartnerCenterError):
+    code = "PROXY_EVIDENCE_NOT_CHECKED"
+    status = 403
+    default_message = (
+        "Nothing about the member is disclosed on a proxy's request until an operator has "
+        "checked the proof of agency (POST .../evidence-checked)."
+    )
+
+
+class PolicyConsentRequired(PartnerCenterError):
+    code = "POLICY_CONSENT_REQUIRED"
+    status = 403
+    default_message = (
+        "The privacy policy changed materially; read GET /privacy-policy and agree with "
+        'POST /members/me/consents {"policyVersion": ..., "agreed": true} to continue.'
+    )

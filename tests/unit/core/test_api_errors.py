@@ -78,3 +78,12 @@ def test_groups_claim_in_every_shape_api_gateway_may_pass() -> None:
     assert _parse_groups("[a b]") == ("a", "b")
     assert _parse_groups(["x"]) == ("x",)
     assert _parse_groups(None) == ()
+
+
+def test_issued_at_from_the_gateways_date_form_the_number_or_auth_time() -> None:
+    from partnercenter.api import _issued_at
+
+    assert _issued_at({"iat": "Sun Mar 28 13:40:42 UTC 2021"}) == 1616938842
+    assert _issued_at({"iat": "1616938842"}) == 1616938842
+    assert _issued_at({"iat": "garbage", "auth_time": "1616938800"}) == 1616938800
+    assert _issued_at({}) == 0

@@ -30,7 +30,8 @@ from partnercenter.vendors import (
     VendorStart,
     urllib_transport,
 )
-from partnercenter.vendors.kmc import kst_stamp, unseal
+from partnercenter.vendors.kmc import SITE_KEY, kst_stamp, seal, unseal
+from partnercenter.vendors.kmc_cipher import b64url_encode
 
 from .conftest import API_SECRET, KMC_CP_ID, STORE_ID, Clock
 
@@ -158,8 +159,6 @@ def test_kmc_page_checks_the_cp_id(
     person: dict[str, Any],
     callback_url: str,
 ) -> None:
-    from partnercenter.vendors.kmc_cipher import b64url_encode
-
     stranger = make_vendor(
         "kmc", secret={"cpId": "OTHERCP", "urlCode": "1", "cipherKey": b64url_encode(kmc_key)}
     )
@@ -442,3 +441,48 @@ def test_both_vendors_verify_the_same_way(  # R-IDV-1, R-COL-3
         assert identity.is_under_14(TODAY) is expected.pop("under_14")
     for attribute, value in expected.items():
         assert getattr(identity, attribute) == value
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        "a/b",  # too few fields
+        f"{KMC_CP_ID}/001001/CERT1/20250301120000/X///////v-1/{'0' * 16}",  # certMet not M
+        f"{KMC_CP_ID}/001001//20250301120000/M///////v-1/{'0' * 16}",  # no certNum
+    ],
+)
+def test_kmc_page_refuses_a_malformed_tr_cert(
+    sim: VendorSimulator, kmc_key: bytes, person: dict[str, Any], callback_url: str, plain: str
+) -> None:
+    tr_cert = seal(AesGcmKmcCipher(kmc_key), SITE_KEY, plain.encode())
+    form = {"tr_cert": tr_cert, "tr_url": callback_url, "tr_add": "N", "tr_ver": "V2"}
+    response = Client(sim.wsgi_app).post("/_sim/kmc/request", data={**form, **_sim_fields(person)})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "change", [{"simOutcome": "maybe"}, {"identityVerificationId": "has space"}]
+)
+def test_portone_page_refuses_bad_fields(
+    portone: IdentityVendor,
+    sim: VendorSimulator,
+    clock: Clock,
+    person: dict[str, Any],
+    callback_url: str,
+    change: dict[str, str],
+) -> None:
+    start = portone.start(verification_id="v-1", callback_url=callback_url, now=clock.now)
+    fields = {**_sim_fields(person), **change}
+    assert _at_vendor(Client(sim.wsgi_app), start, fields, JSON).status_code == 400
+
+
+def test_default_clock_is_the_real_time(
+    kmc_key: bytes, person: dict[str, Any], callback_url: str, make_vendor: Any
+) -> None:
+    sim = VendorSimulator(kmc_key, KMC_CP_ID, STORE_ID, API_SECRET)
+    vendor = make_vendor("kmc", transport=sim.transport)
+    now = datetime.datetime.now(datetime.UTC)
+    start = vendor.start(verification_id="v-1", callback_url=callback_url, now=now)
+    fields = sim.complete_at_vendor(start, **person)
+    identity = vendor.complete(vendor_tx_id=start.vendor_tx_id, callback=fields, now=now)
+    assert abs(identity.verified_at - now) < datetime.timedelta(minutes=1)

@@ -80,3 +80,8 @@ def verify_chain() -> ChainReport:
             return ChainReport(intact=False, records=count, first_broken_seq=seq)
         previous_mac, expected_seq = record["mac"], seq + 1
     return ChainReport(intact=True, records=count)
+
+
+def record_mac(key: str, previous_mac: str, record: dict[str, Any]) -> str:
+    """The MAC ``record`` must carry when it follows ``previous_mac`` (ranged verification)."""
+    return chain_mac(key, previous_mac, _canonical(record))

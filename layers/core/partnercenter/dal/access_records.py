@@ -54,3 +54,16 @@ def iterate(from_seq: int = 0) -> Iterator[dict[str, Any]]:
     for page in pages:
         for item in page.get("Items", []):
             yield from_item(item)
+
+
+def first_from(seq: int) -> dict[str, Any] | None:
+    """The first record whose seq is ``seq`` or above (records may be gone below retention)."""
+    answer = client("dynamodb").query(
+        TableName=get_settings().access_records_table,
+        KeyConditionExpression="chain = :c AND seq >= :s",
+        ExpressionAttributeValues={":c": {"S": CHAIN}, ":s": {"N": str(seq)}},
+        Limit=1,
+        ConsistentRead=True,
+    )
+    items = answer.get("Items", [])
+    return from_item(items[0]) if items else None

@@ -6,7 +6,7 @@ from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
-from partnercenter.dal.codec import from_item
+from partnercenter.dal.codec import from_item, to_value
 
 PROFILE = "PROFILE"
 GUARD = "GUARD"
@@ -51,3 +51,73 @@ def query_by_status(
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
     return [from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+
+def login_id_guard_exists(login_id_hash: str) -> bool:
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=get_settings().members_table,
+            Key=login_id_guard_key(login_id_hash),
+            ConsistentRead=True,
+            ProjectionExpression="pk",
+        )
+        .get("Item")
+    )
+    return item is not None
+
+
+def member_item_keys(member_id: str) -> list[dict[str, Any]]:
+    """Keys of every item under the member's partition (profile, consent history)."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=get_settings().members_table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"MEMBER#{member_id}"}},
+        ProjectionExpression="pk, sk",
+        ConsistentRead=True,
+    )
+    return [item for page in pages for item in page.get("Items", [])]
+
+
+def transition(
+    member_id: str,
+    from_status: str,
+    to_status: str,
+    values: dict[str, Any],
+    remove: tuple[str, ...] = (),
+) -> bool:
+    """Move the profile between statuses, setting ``values`` and removing ``remove``.
+
+    False if the profile is not in ``from_status`` (gone, or decided meanwhile).
+    """
+    from botocore.exceptions import ClientError
+
+    names = {"#status": "status"}
+    names.update({f"#v{i}": name for i, name in enumerate(values)})
+    names.update({f"#r{i}": name for i, name in enumerate(remove)})
+    assigned = {f":v{i}": to_value(value) for i, value in enumerate(values.values())}
+    sets = ["#status = :to", "version = version + :one"]
+    sets += [f"#v{i} = :v{i}" for i in range(len(values))]
+    expression = "SET " + ", ".join(sets)
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+    try:
+        client("dynamodb").update_item(
+            TableName=get_settings().members_table,
+            Key=member_key(member_id),
+            UpdateExpression=expression,
+            ConditionExpression="#status = :from",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={
+                ":to": {"S": to_status},
+                ":from": {"S": from_status},
+                ":one": {"N": "1"},
+                **assigned,
+            },
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -66,12 +66,18 @@ def mark_verified(verification_id: str, vendor_tx_id: str, fields: dict[str, Any
 
 
 def consume_entry(verification_id: str, consumed_at: str) -> dict[str, Any]:
-    """TransactWriteItems entry: VERIFIED -> CONSUMED, dropping the sealed identity."""
+    """TransactWriteItems entry: VERIFIED -> CONSUMED, dropping the sealed identity.
+
+    The person hash goes too: the member's person guard holds it from now on, and a rejected
+    or withdrawn member's hash must not outlive them here (R-COL-4, R-IDV-4).
+    """
     return {
         "Update": {
             "TableName": get_settings().verifications_table,
             "Key": _key(verification_id),
-            "UpdateExpression": "SET #status = :consumed, consumedAt = :at REMOVE identityEnc",
+            "UpdateExpression": (
+                "SET #status = :consumed, consumedAt = :at REMOVE identityEnc, personHash"
+            ),
             "ConditionExpression": "#status = :verified",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {

@@ -9,7 +9,9 @@ from pydantic import Field
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.dal import members as members_dal
+from partnercenter.dal import retained_phones
 from partnercenter.dal.pagination import decode_token, encode_token
+from partnercenter.members.records import PENDING_APPROVAL
 from partnercenter.members.vault import member_cipher
 
 MemberStatus = Literal["pending_approval", "active"]
@@ -19,6 +21,13 @@ class MemberListItem(ApiModel):
     member_id: str
     login_id: str | None = Field(description="None only if the member's key was shredded.")
     requested_at: str
+    retained_phone_within_year: bool | None = Field(
+        default=None,
+        description=(
+            "Pending signups only, for fraud prevention only (R-RET-2, R-RET-5): whether the "
+            "same phone is in separated storage after a withdrawal."
+        ),
+    )
 
 
 class MemberList(ApiModel):
@@ -42,9 +51,15 @@ def list_members(
             action="list_members",
             source_ip=operator.source_ip,
         )
+        retained = None
+        if status == PENDING_APPROVAL and row.get("phoneHash"):
+            retained = retained_phones.is_retained(row["phoneHash"])
         items.append(
             MemberListItem(
-                member_id=row["memberId"], login_id=login_id, requested_at=row["requestedAt"]
+                member_id=row["memberId"],
+                login_id=login_id,
+                requested_at=row["requestedAt"],
+                retained_phone_within_year=retained,
             )
         )
     return MemberList(items=items, next_token=encode_token(last_key))

@@ -6,12 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from partnercenter.clock import iso
+from partnercenter.clock import iso, iso_micro
 from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
-from partnercenter.dal.codec import to_item
+from partnercenter.dal.codec import to_item, to_value
 from partnercenter.dal.data_keys import MEMBER_DATA, new_data_key
-from partnercenter.dal.members import login_id_guard_key, person_guard_key
+from partnercenter.dal.members import (
+    PROFILE,
+    login_id_guard_key,
+    member_key,
+    person_guard_key,
+)
 from partnercenter.hashing import login_id_hash, phone_hash
 from partnercenter.policy import REQUIRED_ITEMS, signup_purposes
 
@@ -61,7 +66,8 @@ def consent_item(
     return to_item(
         {
             "pk": f"MEMBER#{member_id}",
-            "sk": f"CONSENT#{iso(at)}#{kind}",
+            # To the microsecond: two changes within one second both stay in the history.
+            "sk": f"CONSENT#{iso_micro(at)}#{kind}",
             "kind": kind,
             "agreed": agreed,
             "policyVersion": policy_version,
@@ -71,6 +77,43 @@ def consent_item(
             "at": iso(at),
         }
     )
+
+
+def consent_put(
+    member_id: str, kind: str, agreed: bool, at: datetime, channel: str, policy_version: str
+) -> dict[str, Any]:
+    """TransactWriteItems entry appending one consent-history record; never overwrites one."""
+    return _put(consent_item(member_id, kind, agreed, at, channel, policy_version))
+
+
+def profile_update(member_id: str, version: int, values: dict[str, Any]) -> dict[str, Any]:
+    """TransactWriteItems entry setting profile attributes (``a.b`` for a map entry).
+
+    Optimistic locking: applies only to ``version`` and bumps it, so a concurrent change wins
+    cleanly instead of being overwritten.
+    """
+    names: dict[str, str] = {}
+    assignments = []
+    for index, path in enumerate(values):
+        parts = []
+        for depth, part in enumerate(path.split(".")):
+            names[f"#p{index}_{depth}"] = part
+            parts.append(f"#p{index}_{depth}")
+        assignments.append(f"{'.'.join(parts)} = :p{index}")
+    return {
+        "Update": {
+            "TableName": get_settings().members_table,
+            "Key": member_key(member_id),
+            "UpdateExpression": "SET " + ", ".join([*assignments, "version = :next"]),
+            "ConditionExpression": "version = :version",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                **{f":p{i}": to_value(v) for i, v in enumerate(values.values())},
+                ":version": {"N": str(version)},
+                ":next": {"N": str(version + 1)},
+            },
+        }
+    }
 
 
 def new_member_writes(member: NewMember) -> MemberWrites:
@@ -142,3 +185,46 @@ def new_member_writes(member: NewMember) -> MemberWrites:
         )
     )
     return writes
+
+
+def application_deletes(
+    member: dict[str, Any], item_keys: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """TransactWriteItems entries deleting a pending application: profile, guards, consents.
+
+    The profile goes only while still pending and the guards only while still this member's,
+    so a decision that raced with another changes nothing.
+    """
+    table = get_settings().members_table
+    member_id = {":m": {"S": member["memberId"]}}
+    deletes: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": member_key(member["memberId"]),
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":pending": {"S": PENDING_APPROVAL}},
+            }
+        }
+    ]
+    for guard in (
+        login_id_guard_key(member["loginIdHash"]),
+        person_guard_key(member["personHash"]),
+    ):
+        deletes.append(
+            {
+                "Delete": {
+                    "TableName": table,
+                    "Key": guard,
+                    "ConditionExpression": "memberId = :m",
+                    "ExpressionAttributeValues": member_id,
+                }
+            }
+        )
+    deletes.extend(
+        {"Delete": {"TableName": table, "Key": key}}
+        for key in item_keys
+        if key["sk"]["S"] != PROFILE
+    )
+    return deletes

@@ -1,0 +1,321 @@
+"""The retention purge vs a naive scan-and-delete loop: k due among N retained subjects.
+
+Both run against the moto server (over HTTP, like the local stack) on the same data, seeded
+with BatchWriteItem: first the purge, then - after a reset and the same seed - the naive loop
+on a fresh copy. Each of the N subjects has its retained record (k due, the rest due later or
+held open); each due subject also has its data key and its fraud-prevention hold row, which
+both ways destroy. The not-due subjects' keys and holds are not seeded: neither way reads or
+touches them, and seeding them would only double the time (see ``--help``).
+
+Counted with botocore ``after-call`` hooks (moto reports no real capacity, so items and calls
+are counted instead): items read = ``ScannedCount`` of every Query/Scan + items returned by
+GetItem/BatchGetItem; write calls = every TransactWriteItems/BatchWriteItem/PutItem/
+DeleteItem/UpdateItem. The naive loop destroys the same items per subject as the purge
+(record, key, hold rows, a destruction record) one call each, after a Scan of the whole table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import logging
+import os
+import random
+import socket
+import sys
+import time
+import urllib.request
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REGION = "ap-northeast-2"
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION = "RetentionPurgeFunction"
+AS_OF = datetime(2027, 6, 1, 18, 0, tzinfo=UTC)
+WRITE_OPERATIONS = {"TransactWriteItems", "BatchWriteItem", "PutItem", "DeleteItem", "UpdateItem"}
+TARGETS = {"reads": 1.1, "per_write": 20.0, "speedup": 10.0}
+
+
+@dataclass
+class Counter:
+    items_read: int = 0
+    write_calls: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def after(self, event_name: str, parsed: dict[str, Any], **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        if operation in ("Query", "Scan"):
+            self.items_read += int(parsed.get("ScannedCount", 0))
+        elif operation == "GetItem":
+            self.items_read += int("Item" in parsed)
+        elif operation == "BatchGetItem":
+            self.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
+        if operation in WRITE_OPERATIONS:
+            self.write_calls += 1
+
+
+@dataclass
+class Result:
+    label: str
+    purged: int
+    seconds: float
+    counter: Counter
+
+    @property
+    def reads_per_purged(self) -> float:
+        return self.counter.items_read / max(1, self.purged)
+
+    @property
+    def purged_per_write(self) -> float:
+        return self.purged / max(1, self.counter.write_calls)
+
+    @property
+    def throughput(self) -> float:
+        return self.purged / self.seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _environment(endpoint: str) -> None:
+    layer = str(ROOT / "layers" / "core")
+    if layer not in sys.path:
+        sys.path.insert(0, layer)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": endpoint,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "PartnerCenter",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
+        del os.environ[name]
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics")
+
+
+def _provision(endpoint: str) -> None:
+    """Reset the moto server and create the template's resources in it afresh."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=60).close()
+    from local.provision import provision
+    from local.template import load_template
+    from partnercenter.config import get_settings
+    from partnercenter.dal import aws
+
+    provisioned = provision(load_template(), endpoint_url=endpoint, region=REGION)
+    for key, value in provisioned.function_environment(FUNCTION).items():
+        if not key.startswith("AWS_") and key != "POWERTOOLS_SERVICE_NAME":
+            os.environ[key] = value
+    get_settings.cache_clear()
+    aws.reset()
+
+
+def _items(n: int, k: int, hold_ids: bool) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(table env var, item) for N subjects, k of them due at AS_OF; the same every run."""
+    rng = random.Random(20261124)
+    due = set(rng.sample(range(n), k))
+
+    def blob(size: int) -> str:
+        return base64.b64encode(rng.randbytes(size)).decode()
+
+    for i in range(n):
+        subject = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        hold_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if i in due:
+            due_at: datetime | None = AS_OF - timedelta(days=rng.randint(0, 365))
+        elif rng.random() < 0.9:
+            due_at = AS_OF + timedelta(days=rng.randint(1, 365))
+        else:
+            due_at = None  # a settlement or complaint hold is open
+        record: dict[str, Any] = {
+            "subject": {"S": subject},
+            "withdrawnAt": {"S": "2026-06-01T00:00:00Z"},
+            "items": {"L": [{"S": "name"}, {"S": "phone"}]},
+            "nameEnc": {"S": blob(40)},
+            "phoneEnc": {"S": blob(40)},
+            "phoneHash": {"S": blob(32)},
+            "holdVersion": {"N": "1"},
+        }
+        if hold_ids:
+            record["holdIds"] = {"SS": [hold_id]}
+        if due_at is not None:
+            record["dueAt"] = {"S": due_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            record["dueShard"] = {"S": f"DUE#{rng.randrange(4)}"}
+        yield "RETAINED_TABLE", record
+        if i in due:
+            yield "DATA_KEYS_TABLE", {
+                "subject": {"S": f"retained:{subject}"},
+                "purpose": {"S": "retained-data"},
+                "wrappedKey": {"B": rng.randbytes(184)},
+            }
+            yield "HOLDS_TABLE", {
+                "subject": {"S": subject},
+                "holdId": {"S": hold_id},
+                "kind": {"S": "fraud_prevention"},
+                "reason": {"S": "Fraud prevention: one year after withdrawal."},
+                "items": {"L": [{"S": "name"}, {"S": "phone"}]},
+                "startAt": {"S": "2026-06-01T00:00:00Z"},
+                "until": {"S": record["dueAt"]["S"]},
+            }
+
+
+def _seed(n: int, k: int, hold_ids: bool) -> float:
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    started = time.monotonic()
+    batch: dict[str, list[dict[str, Any]]] = {}
+    size = 0
+
+    def flush() -> None:
+        pending: dict[str, Any] = dict(batch)
+        for _ in range(100):  # unprocessed items are retried, boundedly
+            if not pending:
+                break
+            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+        batch.clear()
+
+    for table_env, item in _items(n, k, hold_ids):
+        batch.setdefault(os.environ[table_env], []).append({"PutRequest": {"Item": item}})
+        size += 1
+        if size == 25:
+            flush()
+            size = 0
+    if size:
+        flush()
+    return time.monotonic() - started
+
+
+def _run_purge() -> Result:
+    from partnercenter.dal.aws import client
+    from partnercenter.retention.purge import Deadline, run_purge
+
+    counter = Counter()
+    client("dynamodb").meta.events.register("after-call.dynamodb", counter.after)
+    started = time.monotonic()
+    report = run_purge(AS_OF, dry_run=False, run_id="bench-purge", deadline=Deadline(lambda: 10**9))
+    seconds = time.monotonic() - started
+    assert report.remaining == 0, report
+    return Result("purge (byDue index + transactions)", report.purged, seconds, counter)
+
+
+def _run_naive() -> Result:
+    """Scan everything, keep what is due, destroy it one DeleteItem/PutItem at a time."""
+    import boto3
+
+    from partnercenter.dal.data_keys import retained_subject
+    from partnercenter.retention.destruction import destruction_record_put
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    counter = Counter()
+    dynamodb.meta.events.register("after-call.dynamodb", counter.after)
+    retained, keys, holds = (
+        os.environ["RETAINED_TABLE"],
+        os.environ["DATA_KEYS_TABLE"],
+        os.environ["HOLDS_TABLE"],
+    )
+    as_of = AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = time.monotonic()
+    purged = 0
+    for page in dynamodb.get_paginator("scan").paginate(TableName=retained):
+        for item in page.get("Items", []):
+            if "dueAt" not in item or item["dueAt"]["S"] > as_of:
+                continue
+            subject = item["subject"]["S"]
+            dynamodb.delete_item(TableName=retained, Key={"subject": {"S": subject}})
+            dynamodb.delete_item(TableName=keys, Key={"subject": {"S": retained_subject(subject)}})
+            for hold_id in item.get("holdIds", {}).get("SS", []):
+                key = {"subject": {"S": subject}, "holdId": {"S": hold_id}}
+                dynamodb.delete_item(TableName=holds, Key=key)
+            record = destruction_record_put(
+                member_id=subject,
+                kind="retained_data",
+                items=["name", "phone"],
+                reason="retention ended",
+                run_id="bench-naive",
+                at=AS_OF,
+            )
+            dynamodb.put_item(**record["Put"])
+            purged += 1
+    return Result("naive (Scan + one call per item)", purged, time.monotonic() - started, counter)
+
+
+def _check(value: float, target: float, higher_is_better: bool = True) -> str:
+    ok = value >= target if higher_is_better else value <= target
+    return "ok" if ok else "MISSED"
+
+
+def _print(n: int, k: int, seed_seconds: float, ours: Result, naive: Result) -> None:
+    print(f"k = {k:,} due among N = {n:,} retained subjects, moto server over HTTP")
+    print(f"seeding (BatchWriteItem, each copy): {seed_seconds:.1f} s")
+    print(f"{'':38} {'purged':>7} {'items read':>10} {'writes':>7} {'seconds':>8} {'purged/s':>9}")
+    for r in (ours, naive):
+        print(
+            f"{r.label:38} {r.purged:>7,} {r.counter.items_read:>10,} "
+            f"{r.counter.write_calls:>7,} {r.seconds:>8.2f} {r.throughput:>9.1f}"
+        )
+    print("calls (purge): " + ", ".join(f"{o} {c}" for o, c in sorted(ours.counter.calls.items())))
+    speedup = ours.throughput / naive.throughput
+    rows = [
+        ("items read per purged item", ours.reads_per_purged, TARGETS["reads"], False, "<="),
+        ("purged items per write call", ours.purged_per_write, TARGETS["per_write"], True, ">="),
+        ("throughput / naive loop's", speedup, TARGETS["speedup"], True, ">="),
+    ]
+    print(f"\n{'ratio':32} {'purge':>9} {'naive':>9} {'target':>9}  result")
+    naive_values = [naive.reads_per_purged, naive.purged_per_write, 1.0]
+    for (label, value, target, higher, sign), naive_value in zip(rows, naive_values, strict=True):
+        verdict = _check(value, target, higher)
+        print(f"{label:32} {value:>9.2f} {naive_value:>9.2f} {sign:>4}{target:>5.1f}  {verdict}")
+
+
+def main(argv: list[str]) -> None:
+    small = os.environ.get("BENCH_SMALL") == "1"
+    parser = argparse.ArgumentParser(prog="python -m bench.purge", description=__doc__)
+    parser.add_argument("--n", type=int, default=5_000 if small else 100_000)
+    parser.add_argument("--k", type=int, default=200 if small else 1_000)
+    parser.add_argument(
+        "--without-hold-ids",
+        action="store_true",
+        help="records that do not name their holds (the purge then queries each subject's)",
+    )
+    args = parser.parse_args(argv)
+    if not 0 < args.k <= args.n:
+        parser.error("need 0 < k <= n")
+
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        _environment(endpoint)
+        _provision(endpoint)
+        seed_seconds = _seed(args.n, args.k, not args.without_hold_ids)
+        ours = _run_purge()
+        _provision(endpoint)  # a fresh copy of the same data for the naive loop
+        _seed(args.n, args.k, not args.without_hold_ids)
+        naive = _run_naive()
+    finally:
+        server.stop()
+    assert ours.purged == naive.purged == args.k, (ours.purged, naive.purged)
+    _print(args.n, args.k, seed_seconds, ours, naive)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,156 @@
+"""AWS calls per request for signup and GET /members/me, counted with botocore event hooks.
+
+In process against moto built from the template (the same as the integration tests). Every
+boto3 client the code creates comes from the default session, so one ``before-call`` hook on
+that session sees every call; an ``after-call`` hook counts the DynamoDB items each call read
+(moto reports no real capacity units, see docs/design: count calls and items instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REGION = "ap-northeast-2"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items_read = 0
+
+    def before(self, event_name: str, **_: Any) -> None:
+        _, service, operation = event_name.split(".", 2)
+        self.calls[f"{service}.{operation}"] += 1
+
+    def after(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Item" in parsed:
+            self.items_read += 1
+        self.items_read += len(parsed.get("Items", []))
+
+    def measure(self, action: Callable[[], Any]) -> tuple[Counter[str], int]:
+        """The calls ``action`` made, and nothing before or after it."""
+        self.calls, self.items_read = Counter(), 0
+        action()
+        measured = Counter(self.calls), self.items_read
+        self.calls, self.items_read = Counter(), 0
+        return measured
+
+
+def _environment() -> None:
+    # `make bench` sets PYTHONPATH; `python -m bench.signup_calls` from the root works too.
+    layer = str(ROOT / "layers" / "core")
+    if layer not in sys.path:
+        sys.path.insert(0, layer)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "PartnerCenter",
+        }
+    )
+    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[name]
+
+
+def _report(label: str, calls: Counter[str], items: int) -> None:
+    detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+    print(f"{label:<44} {sum(calls.values()):>3} calls, {items:>2} items read   [{detail}]")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.signup_calls")
+    parser.add_argument("--requests", type=int, default=5, help="warm requests per route")
+    args = parser.parse_args(argv)
+    _environment()
+
+    import boto3
+    from moto import mock_aws
+
+    from local.provision import provision
+    from local.template import load_template
+
+    with mock_aws():
+        model = load_template()
+        provisioned = provision(model, region=REGION, seed_vendor_secret=True)
+        for function_id in model.functions:
+            for key, value in provisioned.function_environment(function_id).items():
+                if not key.startswith("AWS_") and key != "POWERTOOLS_SERVICE_NAME":
+                    os.environ[key] = value
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # numbers only on the screen
+        warnings.filterwarnings("ignore", message="No application metrics")
+
+        from partnercenter.config import get_settings
+        from partnercenter.dal import aws
+
+        get_settings.cache_clear()
+        aws.reset()
+        counter = CallCounter()
+        # The code's clients come from the default session and inherit its hooks.
+        boto3.setup_default_session(region_name=REGION)
+        session_events = boto3.DEFAULT_SESSION.events
+        session_events.register("before-call", counter.before)
+        session_events.register("after-call.dynamodb", counter.after)
+        _run(counter, max(1, args.requests))
+
+
+def _run(counter: CallCounter, warm_requests: int) -> None:
+    from tests.integration.member_steps import Person, decide, signup_body, verified
+    from tests.support import api_event, call, claims_for
+
+    def signup(login_id: str, headers: dict[str, str] | None = None) -> str:
+        person = Person.new(phone=f"010{uuid.uuid4().int % 10**8:08d}")
+        body = signup_body(person, verified(person), login_id)
+        event = api_event("signup", body=body, headers=headers)
+        measured = counter.measure(lambda: results.append(call("signup", event)))
+        assert results[-1].status == 201, results[-1].body
+        last.append(measured)
+        return str(results[-1].body["memberId"])
+
+    results: list[Any] = []
+    last: list[tuple[Counter[str], int]] = []
+    print(
+        f"AWS calls per request, in process on moto, mean of {warm_requests} warm requests "
+        "(secrets cached: one GetSecretValue per secret per container per 5 minutes)"
+    )
+    signup("bench.first")  # clients and secrets, once per container
+    member_ids = [signup(f"bench.warm{i}") for i in range(warm_requests)]
+    _report("POST /members (warm)", *_mean(last[-warm_requests:]))
+    for i in range(warm_requests):
+        signup(f"bench.idem{i}", {"Idempotency-Key": str(uuid.uuid4())})
+    _report("POST /members + Idempotency-Key (warm)", *_mean(last[-warm_requests:]))
+
+    for member_id in member_ids:
+        assert decide(member_id, "approve").status == 200
+    views: list[tuple[Counter[str], int]] = []
+    for member_id in member_ids:
+        event = api_event("get-profile", claims=claims_for(member_id))
+        views.append(counter.measure(lambda e=event: results.append(call("profile", e))))
+        assert results[-1].status == 200, results[-1].body
+    _report("GET /members/me (warm)", *_mean(views))
+
+
+def _mean(samples: list[tuple[Counter[str], int]]) -> tuple[Counter[str], int]:
+    total: Counter[str] = Counter()
+    for calls, _ in samples:
+        total.update(calls)
+    n = len(samples)
+    return (
+        Counter({op: round(count / n) for op, count in total.items()}),
+        round(sum(items for _, items in samples) / n),
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

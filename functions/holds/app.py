@@ -1,0 +1,42 @@
+"""Operator retention holds on active and withdrawn members (R-RET-2..4)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnercenter.api import PartnerCenterResolver
+from partnercenter.observability import logger, metrics, tracer
+from partnercenter.retention.holds import (
+    AddHoldRequest,
+    HoldCreated,
+    HoldView,
+    add_hold,
+    release_hold,
+)
+
+app = PartnerCenterResolver()
+
+MemberId = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
+HoldId = Annotated[str, Path(alias="holdId", min_length=1, max_length=64)]
+
+
+@app.post("/admin/members/<memberId>/holds")
+def post_hold(
+    member_id: MemberId, request: Annotated[AddHoldRequest, Body()]
+) -> Response[HoldCreated]:
+    created = add_hold(app.operator(), member_id, request)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@app.post("/admin/members/<memberId>/holds/<holdId>/release")
+def post_release(member_id: MemberId, hold_id: HoldId) -> HoldView:
+    return release_hold(app.operator(), member_id, hold_id)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

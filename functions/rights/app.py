@@ -1,0 +1,113 @@
+"""Members' rights and the privacy officer's duties: privacy requests (R-RIGHT-3/4), the
+third-party provision ledger (R-USE-2) and policy versions with notice (R-NOT-1)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnercenter.api import PartnerCenterResolver
+from partnercenter.clock import utc_now
+from partnercenter.observability import logger, metrics, tracer
+from partnercenter.policy.versions import PolicyVersion, PolicyVersionRequest, publish_version
+from partnercenter.rights.provisions import (
+    Provision,
+    ProvisionConsent,
+    ProvisionConsentRequest,
+    ProvisionList,
+    ProvisionRequest,
+    give_provision_consent,
+    list_disclosures,
+    record_provision,
+)
+from partnercenter.rights.requests import (
+    Answer,
+    AnswerResult,
+    PrivacyRequest,
+    PrivacyRequestFiling,
+    PrivacyRequestList,
+    ProxyRequestFiling,
+    RequestState,
+    answer_request,
+    check_evidence,
+    file_proxy_request,
+    file_request,
+    get_request,
+    list_own_requests,
+    list_requests,
+)
+from partnercenter.usage import record_usage
+
+app = PartnerCenterResolver()
+MEMBER_ROUTE = [record_usage]  # R-COL-5: every member request leaves a usage record
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048)]
+
+
+# ---------------------------------------------------------------- member
+@app.post("/members/me/privacy-requests", middlewares=MEMBER_ROUTE)
+def post_privacy_request(filing: PrivacyRequestFiling) -> tuple[PrivacyRequest, int]:
+    return file_request(app.caller(), filing, utc_now()), 201
+
+
+@app.get("/members/me/privacy-requests", middlewares=MEMBER_ROUTE)
+def get_own_privacy_requests(limit: Limit = 25, next_token: NextToken = None) -> PrivacyRequestList:
+    return list_own_requests(app.caller(), limit, next_token, utc_now())
+
+
+@app.post("/members/me/provision-consents", middlewares=MEMBER_ROUTE)
+def post_provision_consent(consent: ProvisionConsentRequest) -> ProvisionConsent:
+    return give_provision_consent(app.caller(), consent, utc_now())
+
+
+@app.get("/members/me/disclosures", middlewares=MEMBER_ROUTE)
+def get_disclosures(limit: Limit = 25, next_token: NextToken = None) -> ProvisionList:
+    return list_disclosures(app.caller(), limit, next_token)
+
+
+# ---------------------------------------------------------------- operator
+@app.post("/admin/privacy-requests")
+def post_proxy_request(filing: ProxyRequestFiling) -> tuple[PrivacyRequest, int]:
+    return file_proxy_request(app.operator(), filing, utc_now()), 201
+
+
+@app.get("/admin/privacy-requests")
+def get_privacy_requests(
+    state: Annotated[RequestState, Query()] = "open",
+    limit: Limit = 25,
+    next_token: NextToken = None,
+) -> PrivacyRequestList:
+    return list_requests(app.operator(), state, limit, next_token, utc_now())
+
+
+@app.get("/admin/privacy-requests/<requestId>")
+def get_privacy_request(requestId: str) -> PrivacyRequest:
+    return get_request(app.operator(), requestId, utc_now())
+
+
+@app.post("/admin/privacy-requests/<requestId>/evidence-checked")
+def post_evidence_checked(requestId: str) -> PrivacyRequest:
+    return check_evidence(app.operator(), requestId, utc_now())
+
+
+@app.post("/admin/privacy-requests/<requestId>/answer")
+def post_answer(requestId: str, answer: Answer) -> AnswerResult:
+    return answer_request(app.operator(), requestId, answer, utc_now())
+
+
+@app.post("/admin/members/<memberId>/provisions")
+def post_provision(memberId: str, provision: ProvisionRequest) -> tuple[Provision, int]:
+    return record_provision(app.operator(), memberId, provision, utc_now()), 201
+
+
+@app.post("/admin/policy-versions")
+def post_policy_version(version: PolicyVersionRequest) -> tuple[PolicyVersion, int]:
+    return publish_version(app.operator(), version, utc_now()), 201
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,254 @@
+"""What the retention purge reads and writes: the due index, conditional destructions, expiries.
+
+Retained subjects are found through RetainedTable's sparse ``byDue`` index only (never a scan),
+which projects what a conditional destruction needs (``holdVersion``, ``items``, ``holdIds``).
+VerificationsTable and UsageRecordsTable have no expiry index, so their expired items are found
+by a filtered Scan that the caller bounds by its deadline (see ``retention.purge``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from partnercenter.config import get_settings
+from partnercenter.dal import retained
+from partnercenter.dal.aws import client
+from partnercenter.dal.data_keys import retained_subject, shred
+
+DUE_INDEX = "byDue"
+# Every partition of the byDue index, as the retained record's writer spreads subjects.
+DUE_SHARDS = tuple(f"DUE#{n}" for n in range(retained.DUE_SHARDS))
+CONDITION_FAILED = "ConditionalCheckFailed"
+ExpiryKind = Literal["verification", "usage_records"]
+# Pages of the remaining-count Query (1 MB each): far more than any backlog, yet a bound.
+_MAX_COUNT_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class DueSubject:
+    """One retained subject whose destruction is due, as the byDue index projects it."""
+
+    subject: str  # the member id (RetainedTable's key)
+    due_at: str
+    hold_version: int | None
+    items: tuple[str, ...]
+    hold_ids: tuple[str, ...] | None  # None: the record does not name its holds
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    code: str  # "None" for entries that did not fail
+    item_present: bool  # the entry's item existed (ALL_OLD came back)
+
+
+@dataclass(frozen=True)
+class ExpiredItem:
+    """An expired verification or usage record: its key, and whose data it is."""
+
+    key: dict[str, Any]
+    subject: str
+
+
+def _due_subject(item: dict[str, Any]) -> DueSubject:
+    version = item.get("holdVersion")
+    holds = item.get("holdIds")
+    return DueSubject(
+        subject=item["subject"]["S"],
+        due_at=item["dueAt"]["S"],
+        hold_version=int(version["N"]) if version else None,
+        items=tuple(v["S"] for v in item.get("items", {}).get("L", [])),
+        hold_ids=tuple(sorted(holds["SS"])) if holds else None,
+    )
+
+
+def _due_query(shard: str, as_of: str) -> dict[str, Any]:
+    return {
+        "TableName": get_settings().retained_table,
+        "IndexName": DUE_INDEX,
+        "KeyConditionExpression": "dueShard = :shard AND dueAt <= :asOf",
+        "ExpressionAttributeValues": {":shard": {"S": shard}, ":asOf": {"S": as_of}},
+    }
+
+
+def due_page(
+    shard: str, as_of: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[DueSubject], dict[str, Any] | None]:
+    """Up to ``limit`` subjects of one shard due at ``as_of``, earliest first."""
+    params = {**_due_query(shard, as_of), "Limit": limit}
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").query(**params)
+    return [_due_subject(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+
+
+def count_due(shard: str, as_of: str, start_key: dict[str, Any] | None) -> int:
+    """How many subjects of ``shard`` after ``start_key`` are due (only read when out of time)."""
+    params = {**_due_query(shard, as_of), "Select": "COUNT"}
+    total = 0
+    for _ in range(_MAX_COUNT_PAGES):
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        answer = client("dynamodb").query(**params)
+        total += int(answer["Count"])
+        start_key = answer.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    return total
+
+
+def subject_hold_ids(subject: str) -> tuple[str, ...]:
+    """The ids of a subject's hold rows, for a retained record that does not name them."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=get_settings().holds_table,
+        KeyConditionExpression="subject = :s",
+        ExpressionAttributeValues={":s": {"S": subject}},
+        ProjectionExpression="holdId",
+        ConsistentRead=True,
+    )
+    return tuple(item["holdId"]["S"] for page in pages for item in page.get("Items", []))
+
+
+def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
+    """Delete the retained record only if no hold changed since it was read and it is still due."""
+    values: dict[str, Any] = {":asOf": {"S": as_of}}
+    if due.hold_version is None:
+        version = "attribute_not_exists(holdVersion)"
+    else:
+        version = "holdVersion = :read"
+        values[":read"] = {"N": str(due.hold_version)}
+    return {
+        "Delete": {
+            "TableName": get_settings().retained_table,
+            "Key": {"subject": {"S": due.subject}},
+            "ConditionExpression": f"{version} AND dueAt <= :asOf",
+            "ExpressionAttributeValues": values,
+            # Tells a hold that won (the record is still there) from a concurrent run's purge.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def retained_key_shred(subject: str) -> dict[str, Any]:
+    """Crypto-shredding of the subject's separated-storage data key (R-RET-6)."""
+    return shred(retained_subject(subject))
+
+
+def ended_hold_delete(subject: str, hold_id: str, as_of: str) -> dict[str, Any]:
+    """Delete a hold row only if it was released or its end has passed (or it is already gone)."""
+    return {
+        "Delete": {
+            "TableName": get_settings().holds_table,
+            "Key": {"subject": {"S": subject}, "holdId": {"S": hold_id}},
+            "ConditionExpression": (
+                "attribute_not_exists(holdId) OR attribute_exists(releasedAt) OR #until <= :asOf"
+            ),
+            "ExpressionAttributeNames": {"#until": "until"},
+            "ExpressionAttributeValues": {":asOf": {"S": as_of}},
+        }
+    }
+
+
+def transact(entries: list[dict[str, Any]]) -> list[CancellationReason] | None:
+    """Commit ``entries`` as one transaction: None when committed, else why, entry by entry.
+
+    botocore fills ClientRequestToken once per call, so its own retries of a transaction that
+    did commit are answered as committed, never applied twice.
+    """
+    from botocore.exceptions import ClientError
+
+    try:
+        client("dynamodb").transact_write_items(TransactItems=entries)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        if len(reasons) != len(entries):
+            return [CancellationReason("Unknown", item_present=False) for _ in entries]
+        return [
+            CancellationReason(str(r.get("Code", "Unknown")), item_present="Item" in r)
+            for r in reasons
+        ]
+    return None
+
+
+def _expired_scan(
+    table: str,
+    projection: str,
+    names: dict[str, str],
+    now_epoch: int,
+    limit: int,
+    start_key: dict[str, Any] | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    params: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "expiresAtEpoch < :now",
+        "ProjectionExpression": projection,
+        "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+        "Limit": limit,
+    }
+    if names:
+        params["ExpressionAttributeNames"] = names
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").scan(**params)
+    return answer.get("Items", []), answer.get("LastEvaluatedKey")
+
+
+def expired_verifications(
+    now_epoch: int, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    """One Scan page of verifications past their expiry that TTL has not removed yet.
+
+    A scan, bounded: every verification expires 30 minutes after it starts and TTL removes it
+    within about 48 hours, so the table only ever holds a couple of days of verifications.
+    """
+    items, last = _expired_scan(
+        get_settings().verifications_table,
+        "verificationId, memberId",
+        {},
+        now_epoch,
+        limit,
+        start_key,
+    )
+    return [
+        ExpiredItem(
+            key={"verificationId": i["verificationId"]},
+            # A profile change's verification is its member's data; a signup's is its own.
+            subject=i.get("memberId", i["verificationId"])["S"],
+        )
+        for i in items
+    ], last
+
+
+def expired_usage_records(
+    now_epoch: int, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    """One Scan page of usage records past their legal period that TTL has not removed yet."""
+    items, last = _expired_scan(
+        get_settings().usage_records_table,
+        "memberId, #at",
+        {"#at": "at"},
+        now_epoch,
+        limit,
+        start_key,
+    )
+    return [
+        ExpiredItem(key={"memberId": i["memberId"], "at": i["at"]}, subject=i["memberId"]["S"])
+        for i in items
+    ], last
+
+
+def expired_delete(kind: ExpiryKind, key: dict[str, Any], now_epoch: int) -> dict[str, Any]:
+    """Delete an item only while it exists and is still expired: counts stay exact."""
+    settings = get_settings()
+    table = settings.verifications_table if kind == "verification" else settings.usage_records_table
+    return {
+        "Delete": {
+            "TableName": table,
+            "Key": key,
+            "ConditionExpression": "expiresAtEpoch < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+        }
+    }

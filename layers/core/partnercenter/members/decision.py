@@ -1,0 +1,104 @@
+"""An operator's decision on a pending signup (R-COL-4, terms article 4).
+
+Approve: the member becomes active and their Cognito account is enabled. Reject: the application
+is destroyed now, like a withdrawal with no retention reason: profile, guards, consent history
+and the data key (crypto-shredding, R-RET-6) in one transaction with its destruction record
+(R-RET-7); then the Cognito account, which holds the login ID, is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from partnercenter.api import ApiModel, Caller
+from partnercenter.audit.access_records import record_access
+from partnercenter.clock import iso, utc_now
+from partnercenter.dal import cognito, transactions
+from partnercenter.dal import members as members_dal
+from partnercenter.dal.data_keys import shred
+from partnercenter.errors import Conflict, NotFound
+from partnercenter.members.records import ACTIVE, PENDING_APPROVAL, application_deletes
+from partnercenter.members.vault import member_cipher
+from partnercenter.observability import logger
+from partnercenter.retention.destruction import destruction_record_put
+
+APPLICATION_ITEMS = ["name", "phone", "loginId"]
+
+
+class DecisionRequest(ApiModel):
+    decision: Literal["approve", "reject"]
+    # Free text may hold anything, so it is not stored: the access record keeps the decision.
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class DecisionResult(ApiModel):
+    member_id: str
+    status: Literal["active", "rejected"]
+
+
+def decide(
+    operator: Caller, member_id: str, request: DecisionRequest, request_id: str
+) -> DecisionResult:
+    member = members_dal.get_member(member_id)
+    if member is None:
+        raise NotFound("No such signup application.")
+    if member["status"] != PENDING_APPROVAL:
+        raise Conflict("This signup was already decided.")
+    cipher = member_cipher(member_id)
+    if cipher is None:
+        raise NotFound("No such signup application.")
+    # The Cognito username is the login ID; reading it is an access (R-SEC-2).
+    login_id = cipher.open("loginId", member["loginIdEnc"])
+    record_access(
+        actor=operator.member_id,
+        actor_role="operator",
+        member_id=member_id,
+        action=f"{request.decision}_signup",
+        source_ip=operator.source_ip,
+    )
+    if request.decision == "approve":
+        _approve(member_id, login_id)
+        return DecisionResult(member_id=member_id, status="active")
+    _reject(member, login_id, request_id)
+    return DecisionResult(member_id=member_id, status="rejected")
+
+
+def _approve(member_id: str, login_id: str) -> None:
+    if not members_dal.transition(
+        member_id, PENDING_APPROVAL, ACTIVE, {"approvedAt": iso(utc_now())}
+    ):
+        raise Conflict("This signup was decided meanwhile.")
+    try:
+        cognito.enable_user(login_id)
+    except BaseException:
+        # Pending again: an active member who cannot sign in would be worse than a retry.
+        members_dal.transition(member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt",))
+        raise
+
+
+def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
+    member_id = str(member["memberId"])
+    # The account first: while the login-ID guard stands, no other signup can own this username,
+    # and an account left behind would keep the login ID after its application was destroyed.
+    cognito.delete_user(login_id)
+    deletes = application_deletes(member, members_dal.member_item_keys(member_id))
+    try:
+        transactions.write(
+            [
+                *deletes,
+                shred(member_id),
+                destruction_record_put(
+                    member_id=member_id,
+                    kind="signup_application",
+                    items=APPLICATION_ITEMS,
+                    reason="signup rejected",
+                    run_id=f"decision-{request_id}",
+                    at=utc_now(),
+                ),
+            ]
+        )
+    except transactions.TransactionCancelled:
+        raise Conflict("This signup was decided meanwhile.") from None
+    logger.info("signup application destroyed", extra={"reason": "signup rejected"})

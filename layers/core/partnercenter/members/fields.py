@@ -1,0 +1,26 @@
+"""The formats of the three personal items a member gives us (R-COL-1) and of the password."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, SecretStr
+
+LoginId = Annotated[str, Field(pattern=r"^[a-z0-9._-]{4,20}$")]
+# Korean mobile numbers, digits only: 010/011/016/017/018/019 and 7-8 more digits.
+Phone = Annotated[str, Field(pattern=r"^01[016789][0-9]{7,8}$")]
+# A person's name as the identity vendor reports it; no control characters.
+Name = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def _pool_policy(password: SecretStr) -> SecretStr:
+    """The user pool's policy (template.yaml): 10+ characters, a lowercase letter and a digit."""
+    value = password.get_secret_value()
+    if not (re.search(r"[a-z]", value) and re.search(r"[0-9]", value)):
+        raise ValueError("needs a lowercase letter and a digit")
+    return password
+
+
+# SecretStr: the value never appears in a repr, log line or validation error.
+Password = Annotated[SecretStr, Field(min_length=10, max_length=256), AfterValidator(_pool_policy)]

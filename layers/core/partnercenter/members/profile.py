@@ -1,0 +1,136 @@
+"""The member's own data: view (열람) and correction (정정), R-RIGHT-1.
+
+A name or phone change needs a new identity verification of the same person (same CI hash)
+whose verified values are the new ones (R-IDV-3); the change and the verification's consumption
+commit in one transaction. Every view and change appends an access record (R-SEC-2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from partnercenter.api import ApiModel, Caller
+from partnercenter.audit.access_records import record_access
+from partnercenter.clock import utc_now
+from partnercenter.crypto import FieldCipher
+from partnercenter.dal import transactions
+from partnercenter.errors import (
+    Conflict,
+    IdentityMismatch,
+    Unauthorized,
+    ValidationFailed,
+    VerificationUsed,
+)
+from partnercenter.hashing import phone_hash
+from partnercenter.identity.verified import consume_entry, load_for_use
+from partnercenter.members.consents import ConsentState
+from partnercenter.members.fields import Name, Phone
+from partnercenter.members.records import profile_update
+from partnercenter.members.session import current_member
+from partnercenter.members.vault import member_cipher
+
+PROFILE_CHANGE = "profile_change"
+
+
+class Profile(ApiModel):
+    member_id: str
+    login_id: str
+    name: str
+    phone: str
+    status: str
+    consents: ConsentState
+    verified_at: str
+
+
+class ProfileChange(ApiModel):
+    """Only the correctable items; the login ID is the account and cannot change (R-COL-1)."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    verification_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+def view_profile(caller: Caller) -> Profile:
+    member = current_member(caller)
+    cipher = _cipher(member)
+    record_access(
+        actor=caller.member_id,
+        actor_role="member",
+        member_id=caller.member_id,
+        action="view_profile",
+        source_ip=caller.source_ip,
+    )
+    return _profile(member, cipher)
+
+
+def change_profile(caller: Caller, change: ProfileChange) -> Profile:
+    member = current_member(caller)
+    if change.name is None and change.phone is None:
+        raise ValidationFailed("Send the new name or phone.", fields=["name", "phone"])
+    if change.verification_id is None:
+        raise ValidationFailed(
+            "Changing your name or phone needs a new identity verification: start one with "
+            "POST /members/me/identity-verifications and send its verificationId.",
+            fields=["verificationId"],
+        )
+    now = utc_now()
+    verification = load_for_use(
+        change.verification_id, PROFILE_CHANGE, now, member_id=caller.member_id
+    )
+    if verification.person_hash != member["personHash"]:
+        raise IdentityMismatch(
+            "The verification is of another person; verify your own identity and try again."
+        )
+    if (change.name is not None and change.name != verification.name) or (
+        change.phone is not None and change.phone != verification.phone
+    ):
+        raise IdentityMismatch()
+    cipher = _cipher(member)
+    values: dict[str, Any] = {"verifiedAt": verification.verified_at, "vendor": verification.vendor}
+    if change.name is not None:
+        values["nameEnc"] = cipher.seal("name", change.name)
+    if change.phone is not None:
+        values["phoneEnc"] = cipher.seal("phone", change.phone)
+        values["phoneHash"] = phone_hash(change.phone)
+    record_access(
+        actor=caller.member_id,
+        actor_role="member",
+        member_id=caller.member_id,
+        action="change_profile",
+        source_ip=caller.source_ip,
+    )
+    version = int(member["version"])
+    try:
+        transactions.write(
+            [
+                profile_update(caller.member_id, version, values),
+                consume_entry(verification, now),
+            ]
+        )
+    except transactions.TransactionCancelled as cancelled:
+        if cancelled.failed(1):
+            raise VerificationUsed() from None
+        raise Conflict("Your profile changed meanwhile; load it and try again.") from None
+    return _profile({**member, **values, "version": version + 1}, cipher)
+
+
+def _cipher(member: dict[str, Any]) -> FieldCipher:
+    cipher = member_cipher(member["memberId"])
+    if cipher is None:
+        # The key is shredded only when the member is gone (withdrawal, rejection).
+        raise Unauthorized("Your session has ended; sign in again.")
+    return cipher
+
+
+def _profile(member: dict[str, Any], cipher: FieldCipher) -> Profile:
+    return Profile(
+        member_id=member["memberId"],
+        login_id=cipher.open("loginId", member["loginIdEnc"]),
+        name=cipher.open("name", member["nameEnc"]),
+        phone=cipher.open("phone", member["phoneEnc"]),
+        status=member["status"],
+        consents=ConsentState.of(member),
+        verified_at=member["verifiedAt"],
+    )

@@ -1,0 +1,246 @@
+"""Signup (POST /members): a verified person becomes a member pending approval (R-COL-1..4).
+
+Order: the verification (under 14: destroyed and refused, R-COL-3), the required consent
+(R-COL-2), the identity match (R-IDV-3); then the Cognito account, created disabled; then ONE
+transaction with the member's items and the verification's consumption. Whatever fails after
+the account exists deletes it again, so a refused or failed signup leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import Field
+
+from partnercenter.api import ApiModel
+from partnercenter.clock import utc_now
+from partnercenter.config import get_settings
+from partnercenter.dal import cognito, transactions
+from partnercenter.dal import members as members_dal
+from partnercenter.dal import verifications as verifications_dal
+from partnercenter.dal.aws import client
+from partnercenter.errors import (
+    AlreadyMember,
+    Conflict,
+    ConsentRequired,
+    IdentityMismatch,
+    LoginIdTaken,
+    Under14,
+    ValidationFailed,
+    VerificationNotFound,
+    VerificationUsed,
+)
+from partnercenter.hashing import login_id_hash, lookup_hash
+from partnercenter.identity.verified import UsableVerification, consume_entry, load_for_use
+from partnercenter.members.fields import LoginId, Name, Password, Phone
+from partnercenter.members.records import NewMember, new_member_writes
+from partnercenter.observability import logger
+from partnercenter.policy import current_version
+
+SIGNUP = "signup"
+# Longer than the function's timeout: a younger account without a login-ID guard may belong to
+# a signup still in flight, an older one to a signup that crashed before its transaction.
+IN_FLIGHT_WINDOW = timedelta(seconds=60)
+
+
+class RequiredConsent(ApiModel):
+    policy_version: str = Field(max_length=32)
+    agreed: bool
+
+
+class SignupConsents(ApiModel):
+    required: RequiredConsent | None = None
+    # Optional and separate; off unless the applicant opts in (R-ADV-1).
+    marketing: bool = False
+
+
+class SignupRequest(ApiModel):
+    """Exactly the three collected items plus what signing up needs (R-COL-1)."""
+
+    verification_id: str = Field(min_length=1, max_length=64)
+    login_id: LoginId
+    password: Password
+    name: Name
+    phone: Phone
+    consents: SignupConsents | None = None
+
+
+class SignupResult(ApiModel):
+    member_id: str
+    status: Literal["pending_approval"] = "pending_approval"
+
+
+def sign_up(
+    request: SignupRequest, idempotency_key: str | None, lambda_context: Any = None
+) -> SignupResult:
+    """Sign up once; a retry with the same Idempotency-Key returns the first result."""
+    if idempotency_key is None:
+        return _sign_up(request)
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        # The same key with another body is refused rather than answered with the first result.
+        payload_validation_jmespath="fingerprint",
+        lambda_context=lambda_context,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().idempotency_table, boto3_client=client("dynamodb")
+    )
+    once = idempotent_function(
+        data_keyword_argument="idempotency",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="signup",
+    )(_sign_up_once)
+    try:
+        result = once(
+            idempotency={"key": idempotency_key, "fingerprint": _fingerprint(request)},
+            request=request,
+        )
+    except IdempotencyValidationError:
+        raise ValidationFailed(
+            "This Idempotency-Key was used with a different request; use a new key.",
+            fields=["Idempotency-Key"],
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(
+            "A request with this Idempotency-Key is still in progress; retry shortly."
+        ) from None
+    return SignupResult.model_validate(result)
+
+
+def _fingerprint(request: SignupRequest) -> str:
+    """A keyed hash of the whole request: the idempotency store never sees its values."""
+    canonical = json.dumps(
+        {**request.model_dump(by_alias=True), "password": request.password.get_secret_value()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return lookup_hash("signup_request", canonical)
+
+
+def _sign_up_once(idempotency: dict[str, str], request: SignupRequest) -> dict[str, str]:
+    del idempotency  # only the idempotency layer reads it
+    return _sign_up(request).model_dump(by_alias=True)
+
+
+def _sign_up(request: SignupRequest) -> SignupResult:
+    now = utc_now()
+    verification = load_for_use(request.verification_id, SIGNUP, now)
+    if verification.under14:
+        # Nothing about a child is kept (R-COL-3): not even the verification.
+        verifications_dal.delete(verification.verification_id)
+        raise Under14()
+    policy_version = current_version(now)  # read once: the consent and the record agree
+    marketing = _marketing_after_required_consent(request.consents, policy_version)
+    if verification.name != request.name or verification.phone != request.phone:
+        raise IdentityMismatch()
+    if verification.person_hash is None:
+        raise VerificationNotFound("The identity verification is not complete yet.")
+    member_id = _create_account(request, now)
+    try:
+        _store_member(
+            request,
+            verification,
+            verification.person_hash,
+            policy_version,
+            marketing,
+            member_id,
+            now,
+        )
+    except BaseException:
+        # Compensation: no account outlives a signup that did not commit.
+        cognito.delete_own_user(request.login_id, member_id)
+        raise
+    logger.info("signup stored", extra={"memberId": member_id})
+    return SignupResult(member_id=member_id)
+
+
+def _marketing_after_required_consent(consents: SignupConsents | None, current: str) -> bool:
+    """Refuse a signup without the required consent to the current version; else the opt-in."""
+    if consents is None or consents.required is None or not consents.required.agreed:
+        raise ConsentRequired()
+    if consents.required.policy_version != current:
+        raise ConsentRequired(
+            "Your consent names a privacy policy version that is not current; read the current "
+            "version (GET /privacy-policy), agree to it and send the request again."
+        )
+    return consents.marketing
+
+
+def _create_account(request: SignupRequest, now: datetime) -> str:
+    """The disabled Cognito user; its sub is the memberId."""
+    login_id, password = request.login_id, request.password.get_secret_value()
+    try:
+        try:
+            return cognito.create_disabled_user(login_id, password)
+        except cognito.UsernameExists:
+            if not _is_orphan(login_id, now):
+                raise LoginIdTaken() from None
+        # An account no member owns, left by a signup that crashed before its transaction.
+        cognito.delete_user(login_id)
+        try:
+            return cognito.create_disabled_user(login_id, password)
+        except cognito.UsernameExists:
+            raise LoginIdTaken() from None
+    except cognito.PasswordRefused:
+        raise ValidationFailed(
+            "The password does not meet the policy: at least 10 characters with a lowercase "
+            "letter and a digit.",
+            fields=["password"],
+        ) from None
+
+
+def _is_orphan(login_id: str, now: datetime) -> bool:
+    if members_dal.login_id_guard_exists(login_id_hash(login_id)):
+        return False
+    created = cognito.user_created_at(login_id)
+    return created is None or now - created > IN_FLIGHT_WINDOW
+
+
+def _store_member(
+    request: SignupRequest,
+    verification: UsableVerification,
+    person_hash: str,
+    policy_version: str,
+    marketing: bool,
+    member_id: str,
+    now: datetime,
+) -> None:
+    writes = new_member_writes(
+        NewMember(
+            member_id=member_id,
+            login_id=request.login_id,
+            name=request.name,
+            phone=request.phone,
+            person_hash=person_hash,
+            vendor=verification.vendor,
+            verified_at=verification.verified_at,
+            policy_version=policy_version,
+            marketing=marketing,
+            requested_at=now,
+        )
+    )
+    consume_index = len(writes.items)
+    try:
+        transactions.write([*writes.items, consume_entry(verification, now)])
+    except transactions.TransactionCancelled as cancelled:
+        if cancelled.failed(writes.login_id_guard_index):
+            raise LoginIdTaken() from None
+        if cancelled.failed(writes.person_guard_index):
+            raise AlreadyMember() from None
+        if cancelled.failed(consume_index):
+            raise VerificationUsed() from None
+        raise Conflict() from None

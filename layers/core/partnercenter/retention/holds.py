@@ -1,0 +1,284 @@
+"""Retention holds as data (R-RET-2..4): why a member's items outlive a withdrawal, and how long.
+
+A hold has a kind, a reason, the items it covers, a start and an end: a date (``until``), or
+none while it is open (settlement, complaint) until an operator releases it. A retained
+subject is due for destruction at the latest end among its holds; while any hold is open it is
+not due at all. Holds carry no personal data, and the functions that change them never read
+the retained items (separated storage stays sealed, R-RET-5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from partnercenter.api import ApiModel, Caller
+from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.dal import holds as holds_dal
+from partnercenter.dal import members as members_dal
+from partnercenter.dal import retained as retained_dal
+from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.errors import Conflict, NotFound, ValidationFailed
+from partnercenter.observability import logger
+
+HoldKind = Literal["fraud_prevention", "settlement", "complaint", "legal", "member_request"]
+OperatorHoldKind = Literal["settlement", "complaint", "legal", "member_request"]
+RetainableItem = Literal["name", "phone"]
+# The policy keeps a withdrawn member's name and phone, never the login ID (R-RET-2).
+RETAINABLE_ITEMS: tuple[RetainableItem, ...] = ("name", "phone")
+FRAUD_PREVENTION = "fraud_prevention"
+_ACTIVE = "active"
+_ATTEMPTS = 3  # bounded retries when another hold change or a withdrawal wins a race
+
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def one_year_after(moment: datetime) -> datetime:
+    """The same calendar date a year later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return moment.replace(year=moment.year + 1, day=28)
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: str
+    kind: str
+    reason: str
+    items: tuple[str, ...]
+    start_at: str
+    until: str | None = None
+    statute: str | None = None
+    released_at: str | None = None
+
+    @property
+    def end(self) -> str | None:
+        """When the hold stops keeping its items; None while it is open."""
+        return self.until or self.released_at
+
+    def in_force(self, now: datetime) -> bool:
+        return self.released_at is None and (self.until is None or parse_iso(self.until) > now)
+
+    def row(self, member_id: str) -> dict[str, Any]:
+        return {
+            "subject": member_id,
+            "holdId": self.hold_id,
+            "kind": self.kind,
+            "reason": self.reason,
+            "items": list(self.items),
+            "startAt": self.start_at,
+            "until": self.until,
+            "statute": self.statute,
+            "releasedAt": self.released_at,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Hold:
+        return cls(
+            hold_id=row["holdId"],
+            kind=row["kind"],
+            reason=row["reason"],
+            items=tuple(row.get("items", ())),
+            start_at=row["startAt"],
+            until=row.get("until"),
+            statute=row.get("statute"),
+            released_at=row.get("releasedAt"),
+        )
+
+
+def load_holds(member_id: str) -> tuple[list[Hold], int | None]:
+    """The member's holds and, while they are live, the version of their hold set."""
+    rows, version = holds_dal.query_holds(member_id)
+    return [Hold.from_row(row) for row in rows], version
+
+
+def fraud_prevention_hold(withdrawn_at: datetime) -> Hold:
+    """The automatic hold of every withdrawal: name and phone for one year (R-RET-2)."""
+    return Hold(
+        hold_id=str(uuid.uuid4()),
+        kind=FRAUD_PREVENTION,
+        reason="Fraud prevention and fee settlement: one year after withdrawal (internal policy).",
+        items=RETAINABLE_ITEMS,
+        start_at=iso(withdrawn_at),
+        until=iso(one_year_after(withdrawn_at)),
+    )
+
+
+def due_at(holds: list[Hold], now: datetime) -> str | None:
+    """When a retained subject is due: the latest end among its holds, never before ``now``.
+
+    None while any hold is open: releasing the last open one makes the subject due then, or at
+    the end of a later hold (whichever ends last wins, R-RET-2).
+    """
+    ends = [hold.end for hold in holds]
+    if any(end is None for end in ends):
+        return None
+    return iso(max([now, *(parse_iso(end) for end in ends if end)]))
+
+
+def retained_items(holds: list[Hold], now: datetime) -> list[str]:
+    """The items some hold in force covers; everything else is destroyed now (R-RET-1)."""
+    covered = {item for hold in holds if hold.in_force(now) for item in hold.items}
+    return [item for item in RETAINABLE_ITEMS if item in covered]
+
+
+class RetainedEntry(ApiModel):
+    items: list[str]
+    reason: str = Field(description="The kinds of the holds that keep these items.")
+    until: str | None = Field(description="None while a hold covering them has no end date.")
+
+
+def retained_entries(holds: list[Hold], items: list[str]) -> list[RetainedEntry]:
+    """What is retained, why and until when: items kept by the same holds form one entry."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for item in items:
+        covering = [hold for hold in holds if item in hold.items]
+        ends = [hold.end for hold in covering]
+        until = None if None in ends else max(end for end in ends if end)
+        reason = ", ".join(sorted({hold.kind for hold in covering}))
+        groups.setdefault((reason, until), []).append(item)
+    return [
+        RetainedEntry(items=grouped, reason=reason, until=until)
+        for (reason, until), grouped in groups.items()
+    ]
+
+
+# ---------------------------------------------------------------------------- operator routes
+class AddHoldRequest(ApiModel):
+    kind: OperatorHoldKind
+    reason: Text
+    until: AwareDatetime | None = None
+    items: list[RetainableItem] | None = Field(default=None, min_length=1)
+    statute: Text | None = None
+
+
+class HoldCreated(ApiModel):
+    hold_id: str
+
+
+class HoldView(ApiModel):
+    hold_id: str
+    kind: str
+    reason: str
+    items: list[str]
+    start_at: str
+    until: str | None
+    statute: str | None
+    released_at: str | None
+
+    @classmethod
+    def of(cls, hold: Hold) -> HoldView:
+        return cls(
+            hold_id=hold.hold_id,
+            kind=hold.kind,
+            reason=hold.reason,
+            items=list(hold.items),
+            start_at=hold.start_at,
+            until=hold.until,
+            statute=hold.statute,
+            released_at=hold.released_at,
+        )
+
+
+def _new_hold(request: AddHoldRequest, now: datetime) -> Hold:
+    missing = []
+    if request.kind == "legal":
+        # A law-mandated hold names its statute and its fixed period (R-RET-4).
+        missing = [name for name in ("statute", "until") if getattr(request, name) is None]
+    elif request.kind == "member_request":
+        # The member agreed to specific items for a specific period (R-RET-3).
+        missing = [name for name in ("items", "until") if getattr(request, name) is None]
+    if missing:
+        raise ValidationFailed(f"A {request.kind} hold needs these fields.", fields=missing)
+    if request.statute is not None and request.kind != "legal":
+        raise ValidationFailed("Only a legal hold names a statute.", fields=["statute"])
+    if request.until is not None and request.until <= now:
+        raise ValidationFailed("until must be in the future.", fields=["until"])
+    return Hold(
+        hold_id=str(uuid.uuid4()),
+        kind=request.kind,
+        reason=request.reason,
+        items=tuple(request.items or RETAINABLE_ITEMS),
+        start_at=iso(now),
+        until=iso(request.until) if request.until else None,
+        statute=request.statute,
+    )
+
+
+@dataclass
+class _Change:
+    """One hold write, and the hold as it will be once written."""
+
+    entry: dict[str, Any]
+    hold: Hold
+
+
+def _commit(member_id: str, change: _Change, now: datetime) -> bool:
+    """Write the hold change with what keeps the member's due time true; False on a lost race.
+
+    Withdrawn: the retained record's due time and holdVersion move in the same transaction,
+    conditioned on the version read. Live: the hold set's version row is bumped and the
+    member must still have no retained record (a withdrawal meanwhile makes this a retry).
+    """
+    receipt = retained_dal.get_bookkeeping(member_id)
+    if receipt is not None:
+        holds, _ = load_holds(member_id)
+        holds = [h for h in holds if h.hold_id != change.hold.hold_id] + [change.hold]
+        entries = [
+            change.entry,
+            retained_dal.due_update_entry(
+                member_id, int(receipt["holdVersion"]), due_at(holds, now)
+            ),
+        ]
+    else:
+        member = members_dal.get_member(member_id)
+        if member is None or member.get("status") != _ACTIVE:
+            raise NotFound("No active or withdrawn member with this id.")
+        entries = [
+            change.entry,
+            holds_dal.version_bump_entry(member_id),
+            retained_dal.absent_check_entry(member_id),
+        ]
+    try:
+        write(entries)
+    except TransactionCancelled as cancelled:
+        logger.info("hold change lost a race", extra={"reasons": cancelled.reasons})
+        return False
+    return True
+
+
+def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldCreated:
+    """Put a retention hold on an active or withdrawn member (R-RET-2..4)."""
+    del operator  # app.operator() checked the role; holds touch no personal data
+    now = utc_now()
+    hold = _new_hold(request, now)
+    change = _Change(entry=holds_dal.put_entry(hold.row(member_id)), hold=hold)
+    for _ in range(_ATTEMPTS):
+        if _commit(member_id, change, now):
+            return HoldCreated(hold_id=hold.hold_id)
+    raise Conflict()
+
+
+def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
+    """End an open hold now (settlement completed, complaint resolved); idempotent."""
+    del operator
+    for _ in range(_ATTEMPTS):
+        row = holds_dal.get_hold(member_id, hold_id)
+        if row is None:
+            raise NotFound("No such hold on this member.")
+        hold = Hold.from_row(row)
+        if hold.released_at is not None:
+            return HoldView.of(hold)
+        if hold.until is not None:
+            raise Conflict("This hold ends on its own date; only open holds are released.")
+        now = utc_now()
+        released = replace(hold, released_at=iso(now))
+        change = _Change(entry=holds_dal.release_entry(member_id, hold_id, iso(now)), hold=released)
+        if _commit(member_id, change, now):
+            return HoldView.of(released)
+    raise Conflict()

@@ -1,0 +1,40 @@
+"""Usage records (R-COL-5): every authenticated member request leaves time, route and source IP.
+
+Kept 90 days (R-RET-8): DynamoDB TTL expires them, and the purge deletes any TTL left behind.
+One middleware, installed by every member-facing function with ``app.use([record_usage])``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from partnercenter.clock import iso_micro, utc_now
+from partnercenter.dal import usage_records
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+USAGE_RETENTION = timedelta(days=90)
+
+
+def record_usage(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """Write the usage record before the route runs, so that no served request goes unrecorded."""
+    event = app.current_event
+    claims = event.request_context.authorizer.claims or {}
+    member_id = claims.get("sub")
+    if member_id:
+        now = utc_now()
+        usage_records.put(
+            {
+                "memberId": str(member_id),
+                "at": f"{iso_micro(now)}#{event.request_context.request_id or ''}",
+                # The resource path (/members/me), never a concrete path that might carry ids.
+                "route": f"{event.http_method} {event.resource}",
+                "sourceIp": str(event.request_context.identity.source_ip or ""),
+                "expiresAtEpoch": int((now + USAGE_RETENTION).timestamp()),
+            }
+        )
+    response: Response[str] = next_middleware(app)
+    return response

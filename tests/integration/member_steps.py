@@ -1,0 +1,128 @@
+"""Shared steps of the member tests: verified verifications, signups, approvals, table scans.
+
+A VERIFIED verification is made directly through ``partnercenter.dal.verifications`` (the
+state the identity routes leave behind), so these tests do not depend on the vendor flow.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from partnercenter.clock import iso, utc_now
+from partnercenter.dal import verifications
+from partnercenter.hashing import person_hash
+from partnercenter.policy import CURRENT_VERSION
+from tests.support import api_event, call, claims_for
+
+OPERATOR = claims_for("7f3c2a10-0000-4000-8000-00000000a001", groups=("privacy-admin",))
+PASSWORD = "correct-horse-9"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    phone: str
+    ci: str
+
+    @classmethod
+    def new(cls, name: str = "김담당", phone: str = "01012345678") -> Person:
+        return cls(name=name, phone=phone, ci="CI-" + uuid.uuid4().hex)
+
+
+def verified(
+    person: Person,
+    *,
+    purpose: str = "signup",
+    member_id: str | None = None,
+    under14: bool = False,
+    age: timedelta = timedelta(0),
+) -> str:
+    """A VERIFIED verification of ``person``, as the identity routes leave it."""
+    verification_id = str(uuid.uuid4())
+    created = utc_now() - age
+    tx = uuid.uuid4().hex[:20]
+    verifications.put_pending(
+        {
+            "verificationId": verification_id,
+            "purpose": purpose,
+            "memberId": member_id,
+            "vendor": "kmc",
+            "vendorTxId": tx,
+            "createdAt": iso(created),
+            "expiresAt": iso(created + timedelta(minutes=30)),
+            "expiresAtEpoch": int((created + timedelta(days=1)).timestamp()),
+        }
+    )
+    sealed = verifications.seal_identity(verification_id, person.name, person.phone)
+    assert verifications.mark_verified(
+        verification_id,
+        tx,
+        {
+            "verifiedAt": iso(created),
+            "personHash": person_hash(person.ci),
+            "under14": under14,
+            "identityEnc": sealed,
+        },
+    )
+    return verification_id
+
+
+def signup_body(person: Person, verification_id: str, login_id: str, **changes: Any) -> dict:
+    body: dict[str, Any] = {
+        "verificationId": verification_id,
+        "loginId": login_id,
+        "password": PASSWORD,
+        "name": person.name,
+        "phone": person.phone,
+        "consents": {
+            "required": {"policyVersion": CURRENT_VERSION, "agreed": True},
+            "marketing": False,
+        },
+    }
+    body.update(changes)
+    return body
+
+
+def sign_up(person: Person, login_id: str, headers: dict[str, str] | None = None) -> Any:
+    body = signup_body(person, verified(person), login_id)
+    return call("signup", api_event("signup", body=body, headers=headers))
+
+
+def decide(member_id: str, decision: str, reason: str = "checked with the partner") -> Any:
+    event = api_event(
+        "admin-decision",
+        body={"decision": decision, "reason": reason},
+        claims=OPERATOR,
+        path_params={"memberId": member_id},
+    )
+    return call("admin", event)
+
+
+def active_member(person: Person, login_id: str) -> str:
+    """Signed up and approved; returns the memberId."""
+    result = sign_up(person, login_id)
+    assert result.status == 201, result.body
+    member_id = str(result.body["memberId"])
+    assert decide(member_id, "approve").status == 200
+    return member_id
+
+
+def scan_all_tables(stack: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every item of every table in the emulation, by table name (tests only: scans)."""
+    dynamodb = stack.client("dynamodb")
+    everything: dict[str, list[dict[str, Any]]] = {}
+    for table in dynamodb.list_tables()["TableNames"]:
+        items: list[dict[str, Any]] = []
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            items.extend(page["Items"])
+        everything[table] = items
+    return everything
+
+
+def tables_text(stack: Any) -> str:
+    """Every table's items as one text, to search for what must not be there."""
+    return json.dumps(scan_all_tables(stack), ensure_ascii=False, default=repr)

@@ -1,0 +1,71 @@
+"""Active members and callers for the rights tests, shaped only by members.records."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from partnercenter.api import Caller
+from partnercenter.dal.aws import client
+from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+from partnercenter.policy import CURRENT_VERSION
+from tests.support import claims_for
+
+OPERATOR_ID = "op-privacy-1"
+OPERATOR = claims_for(OPERATOR_ID, groups=("privacy-admin",))
+OPERATOR_CALLER = Caller(OPERATOR_ID, ("privacy-admin",), 0, "203.0.113.10")
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    login_id: str
+    name: str
+    phone: str
+
+    @property
+    def claims(self) -> dict[str, str]:
+        return claims_for(self.member_id, iat=int(datetime.now(UTC).timestamp()))
+
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.member_id, (), int(datetime.now(UTC).timestamp()), "198.51.100.7")
+
+
+def active_member(policy_version: str = CURRENT_VERSION) -> Member:
+    number = next(_numbers)
+    member = Member(
+        member_id=str(uuid.uuid4()),
+        login_id=f"rights{number:04d}",
+        name=f"이권리{number}",
+        phone=f"0107{number:07d}",
+    )
+    writes = new_member_writes(
+        NewMember(
+            member_id=member.member_id,
+            login_id=member.login_id,
+            name=member.name,
+            phone=member.phone,
+            person_hash=f"rights-person-{number}-{uuid.uuid4()}",
+            vendor="kmc",
+            verified_at="2026-11-01T00:00:00Z",
+            policy_version=policy_version,
+            marketing=False,
+            requested_at=datetime.now(UTC) - timedelta(days=40),
+            status=ACTIVE,
+        )
+    )
+    client("dynamodb").transact_write_items(TransactItems=writes.items)
+    return member
+
+
+def access_actions(subject_member_id: str) -> list[str]:
+    """The actions of the access records about one member, in chain order."""
+    from partnercenter.dal import access_records
+    from partnercenter.hashing import subject_pseudonym
+
+    subject = subject_pseudonym(subject_member_id)
+    return [r["action"] for r in access_records.iterate() if r["subject"] == subject]

@@ -1,0 +1,418 @@
+"""POST /members against moto built from the template: refusals, uniqueness, atomicity."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from partnercenter.api import Caller
+from partnercenter.clock import utc_now
+from partnercenter.dal import verifications as verifications_dal
+from partnercenter.dal.aws import client
+from partnercenter.errors import LoginIdTaken
+from partnercenter.hashing import login_id_hash, person_hash, phone_hash
+from partnercenter.members import signup as signup_logic
+from partnercenter.members.signup import SignupRequest, sign_up
+from partnercenter.policy import CURRENT_VERSION, REQUIRED_ITEMS
+from partnercenter.policy.versions import PolicyVersionRequest, publish_version
+from tests.conftest import AwsStack
+from tests.integration.member_steps import (
+    PASSWORD,
+    Person,
+    scan_all_tables,
+    signup_body,
+    verified,
+)
+from tests.support import api_event, call
+
+
+def _post(body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    return call("signup", api_event("signup", body=body, headers=headers))
+
+
+def _cognito_users(stack: AwsStack) -> list[dict[str, Any]]:
+    pool = stack.physical_id("UserPool")
+    return list(stack.client("cognito-idp").list_users(UserPoolId=pool)["Users"])
+
+
+def _members_items(stack: AwsStack) -> list[dict[str, Any]]:
+    return scan_all_tables(stack)[stack.physical_id("MembersTable")]
+
+
+def test_signup_stores_a_pending_member_with_its_consent_record(aws_stack: AwsStack) -> None:
+    # R-COL-2, R-COL-4, R-ADV-1: pending, consent record complete, marketing off by default.
+    person = Person.new()
+    verification_id = verified(person)
+    body = signup_body(person, verification_id, "manager.kim")
+    del body["consents"]["marketing"]
+    result = _post(body)
+    assert result.status == 201, result.body
+    assert result.body == {"memberId": result.body["memberId"], "status": "pending_approval"}
+    member_id = result.body["memberId"]
+
+    items = {item["sk"]["S"]: item for item in _members_items(aws_stack)}
+    profile = items["PROFILE"]
+    assert profile["status"]["S"] == "pending_approval"
+    assert profile["personHash"]["S"] == person_hash(person.ci)
+    assert profile["phoneHash"]["S"] == phone_hash(person.phone)
+    assert profile["consents"]["M"]["marketing"]["M"]["agreed"]["BOOL"] is False
+    required = next(item for sk, item in items.items() if sk.endswith("#required"))
+    assert required["policyVersion"]["S"] == CURRENT_VERSION
+    assert [v["S"] for v in required["items"]["L"]] == list(REQUIRED_ITEMS)
+    assert required["purposes"]["L"]
+    assert required["channel"]["S"] == "web"
+    assert required["at"]["S"].endswith("Z")
+    assert items[f"{'GUARD'}"]["memberId"]["S"] == member_id  # guards share sk GUARD
+    # The verification is used up and no longer holds the identity (R-IDV-4).
+    record = verifications_dal.get(verification_id)
+    assert record is not None
+    assert record["status"] == "CONSUMED"
+    assert "identityEnc" not in record
+    # The Cognito account exists, disabled, and its sub is the memberId.
+    [user] = _cognito_users(aws_stack)
+    assert user["Enabled"] is False
+    assert {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] == member_id
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"residentNumber": "900101-1234567"}, {"birthDate": "19900101", "religion": "none"}],
+)
+def test_unknown_fields_are_refused_by_name(aws_stack: AwsStack, extra: dict[str, str]) -> None:
+    # R-COL-1: exactly the three items; anything else is refused, naming the field, not its value.
+    person = Person.new()
+    result = _post({**signup_body(person, verified(person), "manager.kim"), **extra})
+    assert result.status == 422
+    assert result.body["code"] == "VALIDATION_FAILED"
+    assert set(extra) <= set(result.body["fields"])
+    assert not any(value in json.dumps(result.body) for value in extra.values())
+    assert _members_items(aws_stack) == []
+
+
+def test_unknown_consent_fields_are_refused_too(aws_stack: AwsStack) -> None:
+    # R-COL-1
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    body["consents"]["thirdParty"] = True
+    result = _post(body)
+    assert result.status == 422
+    assert result.body["fields"] == ["consents.thirdParty"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("loginId", "ab"),
+        ("loginId", "Manager.Kim"),
+        ("phone", "0212345678"),
+        ("phone", "010-1234-5678"),
+        ("password", "short1"),
+        ("password", "no-digits-here"),
+        ("password", "1234567890"),
+        ("name", ""),
+    ],
+)
+def test_malformed_fields_are_named_without_their_values(
+    aws_stack: AwsStack, field: str, value: str
+) -> None:
+    person = Person.new()
+    result = _post(signup_body(person, verified(person), "manager.kim", **{field: value}))
+    assert result.status == 422
+    assert result.body["fields"] == [field]
+    assert not value or value not in json.dumps(result.body)
+
+
+@pytest.mark.parametrize(
+    "consents",
+    [
+        None,
+        {"marketing": True},
+        {"required": {"policyVersion": CURRENT_VERSION, "agreed": False}},
+        {"required": {"policyVersion": "2011-01-01", "agreed": True}},
+    ],
+    ids=["no-consents", "no-required", "not-agreed", "stale-version"],
+)
+def test_signup_without_current_required_consent_is_refused(
+    aws_stack: AwsStack, consents: dict[str, Any] | None
+) -> None:
+    # R-COL-2: refused with an error that says so and why; nothing stored, verification kept.
+    person = Person.new()
+    verification_id = verified(person)
+    body = signup_body(person, verification_id, "manager.kim")
+    if consents is None:
+        del body["consents"]
+    else:
+        body["consents"] = consents
+    result = _post(body)
+    assert result.status == 400
+    assert result.body["code"] == "CONSENT_REQUIRED"
+    assert "policy" in result.body["message"]
+    assert _members_items(aws_stack) == []
+    assert _cognito_users(aws_stack) == []
+    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+
+
+def test_consent_must_name_the_version_in_effect_once_a_new_one_is(aws_stack: AwsStack) -> None:
+    # R-COL-2, R-NOT-1: a version published with due notice and now in effect is the current one.
+    now = utc_now()
+    publish_version(
+        Caller(member_id="op-1", groups=("privacy-admin",), issued_at=0, source_ip=""),
+        PolicyVersionRequest(
+            version="2026-11-01",
+            effective_at=now - timedelta(days=1),
+            material=False,
+            summary="Processors list updated.",
+        ),
+        now - timedelta(days=10),
+    )
+    person = Person.new()
+    verification_id = verified(person)
+    stale = _post(signup_body(person, verification_id, "manager.kim"))
+    assert (stale.status, stale.body["code"]) == (400, "CONSENT_REQUIRED")
+    body = signup_body(person, verification_id, "manager.kim")
+    body["consents"]["required"]["policyVersion"] = "2026-11-01"
+    assert _post(body).status == 201
+    profile = next(i for i in _members_items(aws_stack) if i["sk"]["S"] == "PROFILE")
+    required = profile["consents"]["M"]["required"]["M"]
+    assert required["policyVersion"]["S"] == "2026-11-01"
+
+
+def test_under_14_is_refused_and_nothing_about_the_applicant_is_kept(
+    aws_stack: AwsStack,
+) -> None:
+    # R-COL-3: the verified birth date decides; a refusal stores nothing about the applicant.
+    person = Person.new(name="어린이", phone="01055556666")
+    verification_id = verified(person, under14=True)
+    result = _post(signup_body(person, verification_id, "kid.applicant"))
+    assert result.status == 403
+    assert result.body["code"] == "UNDER_14"
+
+    traces = {
+        person.name,
+        person.phone,
+        "kid.applicant",
+        person_hash(person.ci),
+        phone_hash(person.phone),
+        login_id_hash("kid.applicant"),
+        verification_id,
+    }
+    for table, items in scan_all_tables(aws_stack).items():
+        text = json.dumps(items, ensure_ascii=False, default=repr)
+        assert not [t for t in traces if t in text], table
+    assert _cognito_users(aws_stack) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"name": "김다른"}, {"phone": "01099998888"}],
+    ids=["name", "phone"],
+)
+def test_values_that_differ_from_the_verified_identity_are_refused(
+    aws_stack: AwsStack, changes: dict[str, str]
+) -> None:
+    # R-IDV-3
+    person = Person.new()
+    verification_id = verified(person)
+    result = _post(signup_body(person, verification_id, "manager.kim", **changes))
+    assert result.status == 422
+    assert result.body["code"] == "IDENTITY_MISMATCH"
+    assert _members_items(aws_stack) == []
+    assert _cognito_users(aws_stack) == []
+    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+
+
+def test_a_login_id_in_use_is_refused(aws_stack: AwsStack) -> None:
+    first = Person.new()
+    assert _post(signup_body(first, verified(first), "manager.kim")).status == 201
+    second = Person.new(name="이담당", phone="01022223333")
+    verification_id = verified(second)
+    result = _post(signup_body(second, verification_id, "manager.kim"))
+    assert result.status == 409
+    assert result.body["code"] == "LOGIN_ID_TAKEN"
+    assert len(_cognito_users(aws_stack)) == 1
+    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+
+
+def test_the_same_person_cannot_join_twice_and_the_second_account_is_removed(
+    aws_stack: AwsStack,
+) -> None:
+    # One membership per person (CI hash); the refused attempt leaves no Cognito account.
+    person = Person.new()
+    first = _post(signup_body(person, verified(person), "manager.kim"))
+    assert first.status == 201
+    result = _post(signup_body(person, verified(person), "manager.kim2"))
+    assert result.status == 409
+    assert result.body["code"] == "ALREADY_MEMBER"
+    [user] = _cognito_users(aws_stack)
+    assert user["Username"] == "manager.kim"
+    profiles = [i for i in _members_items(aws_stack) if i["sk"]["S"] == "PROFILE"]
+    assert len(profiles) == 1
+
+
+def test_a_verification_serves_one_signup_only(aws_stack: AwsStack) -> None:
+    # R-IDV-2: a second presentation is refused and changes nothing.
+    person = Person.new()
+    verification_id = verified(person)
+    assert _post(signup_body(person, verification_id, "manager.kim")).status == 201
+    again = _post(signup_body(person, verification_id, "manager.park"))
+    assert again.status == 409
+    assert again.body["code"] == "VERIFICATION_USED"
+    assert len(_cognito_users(aws_stack)) == 1
+
+
+def test_an_old_or_unknown_verification_is_refused(aws_stack: AwsStack) -> None:
+    # R-IDV-2
+    person = Person.new()
+    old = verified(person, age=timedelta(minutes=31))
+    assert _post(signup_body(person, old, "manager.kim")).body["code"] == "VERIFICATION_EXPIRED"
+    unknown = _post(signup_body(person, str(uuid.uuid4()), "manager.kim"))
+    assert (unknown.status, unknown.body["code"]) == (404, "VERIFICATION_NOT_FOUND")
+    profile_change = verified(person, purpose="profile_change", member_id="someone")
+    wrong_purpose = _post(signup_body(person, profile_change, "manager.kim"))
+    assert wrong_purpose.body["code"] == "VERIFICATION_NOT_FOUND"
+    assert _cognito_users(aws_stack) == []
+
+
+def test_twenty_parallel_signups_with_one_login_id_make_exactly_one_member(
+    aws_stack: AwsStack,
+) -> None:
+    # Uniqueness under concurrency: conditional writes, never read-then-write.
+    people = [Person.new(name=f"담당{i}", phone=f"0101000{i:04d}") for i in range(20)]
+    requests = [
+        SignupRequest.model_validate(signup_body(p, verified(p), "shared.login")) for p in people
+    ]
+    start = threading.Barrier(len(requests))
+
+    def attempt(request: SignupRequest) -> str:
+        start.wait(timeout=30)
+        try:
+            return sign_up(request, None).member_id
+        except LoginIdTaken:
+            return "LOGIN_ID_TAKEN"
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        outcomes = list(pool.map(attempt, requests, timeout=120))
+    winners = [o for o in outcomes if o != "LOGIN_ID_TAKEN"]
+    assert len(winners) == 1, outcomes
+    profiles = [i for i in _members_items(aws_stack) if i["sk"]["S"] == "PROFILE"]
+    assert [p["memberId"]["S"] for p in profiles] == winners
+    [user] = _cognito_users(aws_stack)
+    assert {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] == winners[0]
+
+
+def test_a_cognito_failure_leaves_nothing_behind(aws_stack: AwsStack) -> None:
+    # Atomicity: if Cognito fails, nothing is written and the verification can be used again.
+    person = Person.new()
+    verification_id = verified(person)
+    body = signup_body(person, verification_id, "manager.kim")
+
+    def refuse(**_: Any) -> None:
+        raise RuntimeError("injected Cognito outage")
+
+    events = client("cognito-idp").meta.events
+    events.register("before-call.cognito-idp.AdminSetUserPassword", refuse)
+    try:
+        result = _post(body)
+    finally:
+        events.unregister("before-call.cognito-idp.AdminSetUserPassword", refuse)
+    assert result.status == 500
+    assert result.body["code"] == "INTERNAL_ERROR"
+    assert _cognito_users(aws_stack) == []
+    tables = scan_all_tables(aws_stack)
+    for table in ("MembersTable", "DataKeysTable", "IdempotencyTable"):
+        assert tables[aws_stack.physical_id(table)] == [], table
+    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert _post(body).status == 201  # the same request works once Cognito is back
+
+
+def test_a_failed_transaction_removes_the_account_it_created(aws_stack: AwsStack) -> None:
+    # Compensation: an error after the account exists deletes the account again.
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+
+    def refuse(**_: Any) -> None:
+        raise RuntimeError("injected DynamoDB outage")
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", refuse)
+    try:
+        result = _post(body)
+    finally:
+        events.unregister("before-call.dynamodb.TransactWriteItems", refuse)
+    assert result.status == 500
+    assert _cognito_users(aws_stack) == []
+    assert _members_items(aws_stack) == []
+
+
+def test_an_account_left_by_a_crashed_signup_is_replaced(
+    aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash between the account and the transaction leaves an account no member owns.
+    pool = aws_stack.physical_id("UserPool")
+    aws_stack.client("cognito-idp").admin_create_user(
+        UserPoolId=pool, Username="manager.kim", MessageAction="SUPPRESS"
+    )
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    # Young: it may belong to a signup still in flight, so the login ID counts as taken.
+    assert _post(body).body["code"] == "LOGIN_ID_TAKEN"
+
+    later = signup_logic.utc_now() + signup_logic.IN_FLIGHT_WINDOW + timedelta(seconds=5)
+    monkeypatch.setattr(signup_logic, "utc_now", lambda: later)
+    result = _post(body)
+    assert result.status == 201, result.body
+    [user] = _cognito_users(aws_stack)
+    assert {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] == result.body["memberId"]
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_result(
+    aws_stack: AwsStack,
+) -> None:
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = _post(body, key)
+    retry = _post(body, key)
+    assert first.status == retry.status == 201
+    assert retry.body == first.body
+    assert len(_cognito_users(aws_stack)) == 1
+    # Another body under the same key is refused, not answered with the first result.
+    other = _post({**body, "loginId": "manager.lee"}, key)
+    assert other.status == 422
+    assert other.body["fields"] == ["Idempotency-Key"]
+    # The idempotency store holds hashes and the result only (R-SEC-1).
+    stored = json.dumps(scan_all_tables(aws_stack)[aws_stack.physical_id("IdempotencyTable")])
+    assert stored != "[]"
+    assert "COMPLETED" in stored
+    for secret in (PASSWORD, person.name, person.phone, "manager.kim", key["Idempotency-Key"]):
+        assert secret not in stored
+
+
+def test_a_refused_request_can_be_retried_under_its_key(aws_stack: AwsStack) -> None:
+    # Errors are not remembered: the fixed request goes through under the same key.
+    person = Person.new()
+    verification_id = verified(person)
+    key = {"Idempotency-Key": "retry-after-fix-1"}
+    wrong = signup_body(person, verification_id, "manager.kim", name="김다른")
+    refused = _post(wrong, key)
+    assert (refused.status, refused.body["code"]) == (422, "IDENTITY_MISMATCH")
+    assert _post(signup_body(person, verification_id, "manager.kim"), key).status == 201
+
+
+def test_no_personal_data_or_password_reaches_the_logs(
+    aws_stack: AwsStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # R-SEC-3: every log record, message and extra fields alike.
+    person = Person.new()
+    assert _post(signup_body(person, verified(person), "manager.kim")).status == 201
+    assert _post(signup_body(person, verified(person), "manager.kim")).status == 409
+    text = json.dumps([r.__dict__ for r in caplog.records], default=str, ensure_ascii=False)
+    assert "signup stored" in text
+    for secret in (PASSWORD, person.name, person.phone, "manager.kim", person.ci):
+        assert secret not in text
