@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .tools/checkov
 export AWS_DEFAULT_REGION ?= ap-northeast-2
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
 
-.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build pytest unit integration e2e bench openapi clean
+.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +25,17 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==1.170.0
 	touch $@
 
+# checkov pins its own boto3 too.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	touch $@
+
 dev: $(BIN)/.installed
 	$(BIN)/python -m local
 
-test: lint typecheck cfn-lint sam-validate sam-build pytest
+test: lint typecheck cfn-lint sam-validate sam-build security pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -48,6 +56,11 @@ sam-validate: $(SAM_VENV)/.installed
 
 sam-build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml --build-dir .aws-sam/build
+
+# Every suppression is justified where it stands: `# nosec` in code, Metadata in the template.
+security: $(BIN)/.installed $(CHECKOV_VENV)/.installed
+	$(BIN)/bandit -r layers/core/partnercenter functions local -q
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact
 
 pytest: $(BIN)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term

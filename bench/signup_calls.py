@@ -71,7 +71,10 @@ def _report(label: str, calls: Counter[str], items: int) -> None:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.signup_calls")
-    parser.add_argument("--requests", type=int, default=5, help="warm requests per route")
+    small = bool(os.environ.get("BENCH_SMALL"))
+    parser.add_argument(
+        "--requests", type=int, default=2 if small else 5, help="warm requests per route"
+    )
     args = parser.parse_args(argv)
     _environment()
 

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         running.callback(moto.stop)
         session = boto3.Session(
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials  # nosec B106
             region_name=region,
         )
         model = load_template()

@@ -100,7 +100,7 @@ class CognitoAuthorizer:
         with self._lock:
             if pool_id not in self._key_sets:
                 url = f"{self._aws}/{pool_id}/.well-known/jwks.json"
-                with urlopen(url, timeout=_JWKS_TIMEOUT_SECONDS) as answer:  # noqa: S310 - moto
+                with urlopen(url, timeout=_JWKS_TIMEOUT_SECONDS) as answer:  # noqa: S310 - moto  # nosec B310
                     self._key_sets[pool_id] = KeySet.import_key_set(json.load(answer))
             return self._key_sets[pool_id]
 

@@ -95,8 +95,8 @@ def function_specs(
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 - moto accepts any credentials
+            "AWS_SESSION_TOKEN": "testing",  # nosec B105 - moto accepts any credentials
             "AWS_ENDPOINT_URL": aws_endpoint_url,
             # As `sam local` does: Powertools then skips X-Ray, which has no daemon here.
             "AWS_SAM_LOCAL": "true",

@@ -26,7 +26,7 @@ from botocore.model import Shape
 from local.template import Route, TemplateError, TemplateModel
 
 STACK_NAME = "partnercenter"
-VENDOR_SECRET_ID = "VendorSecret"  # noqa: S105 - a logical id, not a secret
+VENDOR_SECRET_ID = "VendorSecret"  # noqa: S105 - a logical id, not a secret  # nosec B105
 
 # Types the local stack emulates itself (functions, API, schedules through the invoke API) or
 # that have no local effect (IAM is not enforced by moto by default): not created in moto.

@@ -90,7 +90,7 @@ for _tag in (*_INTRINSIC_TAGS, "GetAtt", "Ref", "Condition"):
 
 def load_cfn_yaml(text: str) -> dict[str, Any]:
     """Parse CloudFormation YAML, short tags included."""
-    document = yaml.load(text, Loader=CfnYamlLoader)  # noqa: S506 - SafeLoader subclass
+    document = yaml.load(text, Loader=CfnYamlLoader)  # noqa: S506 - SafeLoader subclass  # nosec B506
     if not isinstance(document, dict):
         raise TemplateError("the template is not a YAML mapping")
     return document

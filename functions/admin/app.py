@@ -31,7 +31,6 @@ def post_decision(
     return decide(app.operator(), member_id, request, app.request_id)
 
 
-
 @app.get("/admin/destruction-records")
 def get_destruction_records(
     start: Annotated[str, Query(alias="from", min_length=1, max_length=40)],

@@ -19,10 +19,13 @@ from partnercenter.retention.holds import (
 app = PartnerCenterResolver()
 
 MemberId = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
-HoldId = Annotated[str, Path(alias="holdId", min_length=1, max_length=64)]
+# Hold ids are UUIDs: the version row ("#version") and anything else cannot be addressed.
+HoldId = Annotated[
+    str, Path(alias="holdId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+]
 
 
-@app.post("/admin/members/<memberId>/holds")
+@app.post("/admin/members/<memberId>/holds", status_code=201)
 def post_hold(
     member_id: MemberId, request: Annotated[AddHoldRequest, Body()]
 ) -> Response[HoldCreated]:

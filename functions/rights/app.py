@@ -46,7 +46,7 @@ NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048)]
 
 
 # ---------------------------------------------------------------- member
-@app.post("/members/me/privacy-requests", middlewares=MEMBER_ROUTE)
+@app.post("/members/me/privacy-requests", middlewares=MEMBER_ROUTE, status_code=201)
 def post_privacy_request(filing: PrivacyRequestFiling) -> tuple[PrivacyRequest, int]:
     return file_request(app.caller(), filing, utc_now()), 201
 
@@ -67,7 +67,7 @@ def get_disclosures(limit: Limit = 25, next_token: NextToken = None) -> Provisio
 
 
 # ---------------------------------------------------------------- operator
-@app.post("/admin/privacy-requests")
+@app.post("/admin/privacy-requests", status_code=201)
 def post_proxy_request(filing: ProxyRequestFiling) -> tuple[PrivacyRequest, int]:
     return file_proxy_request(app.operator(), filing, utc_now()), 201
 
@@ -96,12 +96,12 @@ def post_answer(requestId: str, answer: Answer) -> AnswerResult:
     return answer_request(app.operator(), requestId, answer, utc_now())
 
 
-@app.post("/admin/members/<memberId>/provisions")
+@app.post("/admin/members/<memberId>/provisions", status_code=201)
 def post_provision(memberId: str, provision: ProvisionRequest) -> tuple[Provision, int]:
     return record_provision(app.operator(), memberId, provision, utc_now()), 201
 
 
-@app.post("/admin/policy-versions")
+@app.post("/admin/policy-versions", status_code=201)
 def post_policy_version(version: PolicyVersionRequest) -> tuple[PolicyVersion, int]:
     return publish_version(app.operator(), version, utc_now()), 201
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -126,3 +128,25 @@ def scan_all_tables(stack: Any) -> dict[str, list[dict[str, Any]]]:
 def tables_text(stack: Any) -> str:
     """Every table's items as one text, to search for what must not be there."""
     return json.dumps(scan_all_tables(stack), ensure_ascii=False, default=repr)
+
+
+@contextmanager
+def before_call(service: str, operation: str, action: Callable[[], object]) -> Iterator[None]:
+    """Run ``action`` once, just before the code's next ``operation`` call (a lost race)."""
+    from partnercenter.dal.aws import client
+
+    fired: list[bool] = []
+
+    def hook(**_: Any) -> None:
+        if not fired:
+            fired.append(True)
+            action()
+
+    events = client(service).meta.events
+    event = f"before-call.{service}.{operation}"
+    events.register(event, hook)
+    try:
+        yield
+    finally:
+        events.unregister(event, hook)
+    assert fired, f"{operation} was never called"

@@ -201,6 +201,7 @@ class Hook:
     operation: str
     action: Callable[[], None]
     when: str = "before-call"
+    service: str = "dynamodb"
     fired: int = 0
 
     def __call__(self, **_: Any) -> None:
@@ -209,4 +210,5 @@ class Hook:
             self.action()
 
     def install(self) -> None:
-        client("dynamodb").meta.events.register(f"{self.when}.dynamodb.{self.operation}", self)
+        events = client(self.service).meta.events
+        events.register(f"{self.when}.{self.service}.{self.operation}", self)

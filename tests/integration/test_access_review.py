@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -136,7 +137,11 @@ def test_the_route_reviews_what_operators_did_today(aws_stack) -> None:
 @pytest.mark.parametrize(
     ("claims", "query", "status"),
     [
-        (claims_for("member-1"), {"from": "2026-11-01T00:00:00Z", "to": "2026-11-30T00:00:00Z"}, 403),
+        (
+            claims_for("member-1"),
+            {"from": "2026-11-01T00:00:00Z", "to": "2026-11-30T00:00:00Z"},
+            403,
+        ),
         (OPERATOR, {"from": "2026-11-30T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, 422),
         (OPERATOR, {"from": "yesterday", "to": "2026-11-01T00:00:00Z"}, 422),
         (OPERATOR, {"from": "2024-01-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, 422),
@@ -155,7 +160,10 @@ def test_the_monthly_schedule_reviews_the_previous_month_and_keeps_it(aws_stack)
     report = handler_module("access_review").lambda_handler(
         load_event("access-review-monthly"), LambdaContext()
     )
-    assert (report["periodFrom"], report["periodTo"]) == ("2026-11-01T00:00:00Z", "2026-11-30T23:59:59Z")
+    assert (report["periodFrom"], report["periodTo"]) == (
+        "2026-11-01T00:00:00Z",
+        "2026-11-30T23:59:59Z",
+    )
     assert report["recordsInPeriod"] == 1
     stored = aws_stack.client("dynamodb").get_item(
         TableName=aws_stack.physical_id("AccessReviewsTable"), Key={"period": {"S": "2026-11"}}
@@ -172,3 +180,11 @@ def test_record_access_and_the_review_agree_on_the_mac(aws_stack) -> None:
     review = _review(now - timedelta(minutes=5), now + timedelta(minutes=1))
     assert review.chain_intact
     assert [a.actor for a in review.actors] == ["op-9"]
+
+
+def test_a_walk_out_of_time_says_it_is_incomplete(aws_stack) -> None:
+    for i in range(3):
+        _append(datetime(2026, 11, 5 + i, tzinfo=UTC), "op-1", f"subj-{i}")
+    review = review_period(*NOVEMBER, datetime.now(UTC), stop_at=time.monotonic())
+    assert (review.complete, review.records_verified) == (False, 1)
+    assert _review(*NOVEMBER).complete is True

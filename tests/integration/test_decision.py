@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from partnercenter.audit.access_records import verify_chain
+from partnercenter.clock import iso
 from partnercenter.dal import access_records
 from partnercenter.dal.aws import client
 from partnercenter.hashing import login_id_hash, person_hash, phone_hash, subject_pseudonym
@@ -15,6 +18,7 @@ from tests.conftest import AwsStack
 from tests.integration.member_steps import (
     OPERATOR,
     Person,
+    before_call,
     decide,
     scan_all_tables,
     sign_up,
@@ -134,20 +138,28 @@ def test_approval_is_undone_when_cognito_fails(aws_stack: AwsStack) -> None:
 def test_pending_list_flags_a_phone_retained_after_withdrawal(aws_stack: AwsStack) -> None:
     # R-RET-2, R-RET-5: fraud prevention only, through the phone-hash index alone.
     returning = Person.new(name="박재가입", phone="01077778888")
+    long_gone = Person.new(name="오래전", phone="01055556666")
     _pending(returning, "returning.one")
+    _pending(long_gone, "long.gone")
     _pending(Person.new(name="최신규", phone="01033334444"), "newcomer.one")
-    aws_stack.client("dynamodb").put_item(
-        TableName=aws_stack.physical_id("RetainedTable"),
-        Item={
-            "subject": {"S": str(uuid.uuid4())},
-            "withdrawnAt": {"S": "2026-06-01T00:00:00Z"},
-            "items": {"L": [{"S": "name"}, {"S": "phone"}]},
-            "phoneHash": {"S": phone_hash(returning.phone)},
-            "holdVersion": {"N": "1"},
-        },
-    )
+    now = datetime.now(UTC)
+    # A settlement hold may keep a phone past the year; that is not a re-signup "within a year".
+    for person, withdrawn in (
+        (returning, now - timedelta(days=200)),
+        (long_gone, now - timedelta(days=400)),
+    ):
+        aws_stack.client("dynamodb").put_item(
+            TableName=aws_stack.physical_id("RetainedTable"),
+            Item={
+                "subject": {"S": str(uuid.uuid4())},
+                "withdrawnAt": {"S": iso(withdrawn)},
+                "items": {"L": [{"S": "name"}, {"S": "phone"}]},
+                "phoneHash": {"S": phone_hash(person.phone)},
+                "holdVersion": {"N": "1"},
+            },
+        )
     flags = {i["loginId"]: i["retainedPhoneWithinYear"] for i in _pending_list()}
-    assert flags == {"returning.one": True, "newcomer.one": False}
+    assert flags == {"returning.one": True, "long.gone": False, "newcomer.one": False}
 
 
 @pytest.mark.parametrize("decision", ["approve", "reject"])
@@ -160,3 +172,33 @@ def test_every_decision_is_recorded_and_the_chain_verifies(
     actions = [r["action"] for r in access_records.iterate()]
     assert actions == [f"{decision}_signup"]
     assert verify_chain().intact
+
+
+def test_a_decision_that_lost_a_race_changes_nothing(aws_stack: AwsStack) -> None:
+    # Another operator decided meanwhile: nothing is destroyed half-way, nothing approved twice.
+    members = aws_stack.physical_id("MembersTable")
+    rejected_id = _pending(Person.new(), "manager.kim")
+    approved_id = _pending(Person.new(name="이담당", phone="01022223333"), "manager.lee")
+
+    def approve_meanwhile(member_id: str) -> Callable[[], object]:
+        return lambda: aws_stack.client("dynamodb").update_item(
+            TableName=members,
+            Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET #s = :active",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":active": {"S": "active"}},
+        )
+
+    with before_call("dynamodb", "TransactWriteItems", approve_meanwhile(rejected_id)):
+        lost = decide(rejected_id, "reject")
+    assert (lost.status, lost.body["code"]) == (409, "CONFLICT")
+    assert (
+        aws_stack.client("dynamodb")
+        .get_item(
+            TableName=aws_stack.physical_id("DataKeysTable"), Key={"subject": {"S": rejected_id}}
+        )
+        .get("Item")
+    )
+    with before_call("dynamodb", "UpdateItem", approve_meanwhile(approved_id)):
+        lost = decide(approved_id, "approve")
+    assert (lost.status, lost.body["code"]) == (409, "CONFLICT")

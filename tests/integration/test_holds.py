@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,8 @@ def test_an_open_settlement_hold_keeps_the_data_until_released(aws_stack) -> Non
     record = retained_of(member.member_id)
     assert "dueAt" not in record
     assert "dueShard" not in record
+    assert record["holdIds"] == {h["holdId"] for h in hold_rows(member.member_id)}
+    assert hold_id in record["holdIds"]
     assert not in_due_index(member.member_id)
 
     released = release(member.member_id, hold_id)
@@ -146,6 +149,7 @@ def test_holds_on_a_withdrawn_member_move_its_due_time(aws_stack) -> None:
     assert retained_of(member.member_id)["holdVersion"] == record["holdVersion"] + 3
 
     rows = {h["kind"]: h for h in hold_rows(member.member_id)}
+    assert retained_of(member.member_id)["holdIds"] == {h["holdId"] for h in rows.values()}
     assert rows["legal"]["statute"] == "전자상거래법 제6조"
     assert rows["legal"]["items"] == ["name"]
     assert rows["complaint"]["releasedAt"]
@@ -200,8 +204,8 @@ def test_unknown_members_holds_and_non_operators_are_refused(aws_stack) -> None:
     member = make_active_member()
     assert add_hold("no-such-member", SETTLEMENT).status == 404
     assert add_hold(member.member_id, SETTLEMENT, claims=claims_for(member.member_id)).status == 403
-    assert release(member.member_id, "no-such-hold").status == 404
-    assert release(member.member_id, VERSION_ROW).status == 404
+    assert release(member.member_id, str(uuid.uuid4())).status == 404
+    assert release(member.member_id, "%23version").status == 422
     client("dynamodb").update_item(
         TableName=os.environ["MEMBERS_TABLE"],
         Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
@@ -235,6 +239,7 @@ def test_a_withdrawal_landing_during_a_hold_change_is_followed(aws_stack) -> Non
     assert record["holdVersion"] == 2
     kinds = sorted(h["kind"] for h in hold_rows(member.member_id))
     assert kinds == ["fraud_prevention", "settlement"]
+    assert record["holdIds"] == {h["holdId"] for h in hold_rows(member.member_id)}
 
 
 def _withdraw_now(member: ActiveMember) -> None:
@@ -267,3 +272,7 @@ def test_a_rival_hold_change_on_a_withdrawn_member_is_retried_then_conflicts(aws
     lost = add_hold(member.member_id, SETTLEMENT)
     assert lost.status == 409
     assert len(hold_rows(member.member_id)) == 2
+    settlement = next(h for h in hold_rows(member.member_id) if h["kind"] == "settlement")
+    assert release(member.member_id, settlement["holdId"]).status == 409
+    rows = {h["holdId"]: h for h in hold_rows(member.member_id)}
+    assert "releasedAt" not in rows[settlement["holdId"]]

@@ -97,7 +97,8 @@ def test_upcoming_versions_show_during_the_notice_period(aws_stack) -> None:
 
 
 def test_once_effective_a_version_is_the_current_one(aws_stack) -> None:
-    # R-NOT-1, R-COL-2: consent names the version in effect; its text is the packaged baseline's.
+    # R-NOT-1, R-COL-2, R-USE-3: consent names the version in effect; its text (processors
+    # included) is the packaged baseline's.
     _in_effect("2026-11-minor", material=False)
     policy = _policy()
     assert (policy["version"], policy["upcomingVersions"]) == ("2026-11-minor", [])
@@ -125,7 +126,9 @@ def test_a_material_change_in_effect_gates_member_routes_until_agreed(aws_stack)
         refused = call(function, api_event(event, claims=member.claims))
         assert (refused.status, refused.body["code"]) == (403, "POLICY_CONSENT_REQUIRED")
     # Rights the law gives at any time stay open.
-    filed = call("rights", api_event("rights-file-request", body={"kind": "view"}, claims=member.claims))
+    filed = call(
+        "rights", api_event("rights-file-request", body={"kind": "view"}, claims=member.claims)
+    )
     assert filed.status == 201
     agreed = _consent(member, "2026-11-material")
     assert agreed.status == 200, agreed.body

@@ -19,6 +19,7 @@ from tests.integration.member_steps import (
     PASSWORD,
     Person,
     active_member,
+    before_call,
     decide,
     sign_up,
     tables_text,
@@ -313,3 +314,36 @@ def test_a_removed_access_record_is_detected(aws_stack: AwsStack) -> None:
     report = verify_chain()
     assert not report.intact
     assert report.first_broken_seq == records[2]["seq"]
+
+
+def test_a_verification_used_meanwhile_fails_the_change(aws_stack: AwsStack) -> None:
+    # R-IDV-2: consumed in the same transaction as the change, so it serves one change only.
+    person = Person.new()
+    member_id = active_member(person, "manager.kim")
+    changed = Person(name=person.name, phone=NEW_PHONE, ci=person.ci)
+    verification_id = verified(changed, purpose="profile_change", member_id=member_id)
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z")["Update"]
+    with before_call(
+        "dynamodb",
+        "TransactWriteItems",
+        lambda: aws_stack.client("dynamodb").update_item(**consumed),
+    ):
+        result = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
+    assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
+    assert _get(member_id).body["phone"] == person.phone
+
+
+def test_a_consent_change_that_lost_a_race_is_a_conflict(aws_stack: AwsStack) -> None:
+    member_id = active_member(Person.new(), "manager.kim")
+    bump = {
+        "TableName": aws_stack.physical_id("MembersTable"),
+        "Key": {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+        "UpdateExpression": "SET version = version + :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+    with before_call(
+        "dynamodb", "TransactWriteItems", lambda: aws_stack.client("dynamodb").update_item(**bump)
+    ):
+        result = _consents(member_id, {"marketing": True})
+    assert (result.status, result.body["code"]) == (409, "CONFLICT")
+    assert _get(member_id).body["consents"]["marketing"]["agreed"] is False

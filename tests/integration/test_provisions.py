@@ -23,7 +23,10 @@ def _provide(member_id: str, legal_basis: str = "consent", **changes):
     return call(
         "rights",
         api_event(
-            "admin-record-provision", body=body, claims=OPERATOR, path_params={"memberId": member_id}
+            "admin-record-provision",
+            body=body,
+            claims=OPERATOR,
+            path_params={"memberId": member_id},
         ),
     )
 
@@ -132,7 +135,9 @@ def test_fee_settlement_and_statutes_need_no_consent(aws_stack) -> None:
 def test_disclosures_page_newest_first(aws_stack) -> None:
     member = active_member()
     ids = [_provide(member.member_id, "fee_settlement").body["provisionId"] for _ in range(3)]
-    first = call("rights", api_event("rights-disclosures", claims=member.claims, query={"limit": "2"}))
+    first = call(
+        "rights", api_event("rights-disclosures", claims=member.claims, query={"limit": "2"})
+    )
     second = call(
         "rights",
         api_event(
@@ -157,7 +162,9 @@ def test_a_view_answer_lists_the_provisions(aws_stack) -> None:
     # R-RIGHT-3 with R-USE-2: viewing one's data includes who received it.
     member = active_member()
     _provide(member.member_id, "fee_settlement")
-    filed = call("rights", api_event("rights-file-request", body={"kind": "view"}, claims=member.claims))
+    filed = call(
+        "rights", api_event("rights-file-request", body={"kind": "view"}, claims=member.claims)
+    )
     done = call(
         "rights",
         api_event(

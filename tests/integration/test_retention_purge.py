@@ -356,15 +356,17 @@ def test_record_that_never_had_a_hold_change_is_destroyed(aws_stack, t0) -> None
 
 def test_pages_and_a_deadline_in_the_middle_of_a_shard(aws_stack, t0, monkeypatch) -> None:
     monkeypatch.setattr(purge, "DUE_PAGE_SIZE", 3)
-    members = _same_shard_members(10)
+    members = _same_shard_members(30)
     for member in members:
         rs.withdraw(member, t0)
     committed: list[int] = []
     _on("TransactWriteItems", lambda params, **_: committed.append(_subjects_in(params)), _PARAMS)
     first = _purge(t0 + 366 * DAY, deadline=Deadline(lambda: 0 if committed else 60_000))
-    assert (first.purged, first.remaining) == (3, 7)  # counted past the page it stopped at
+    # Transactions are filled across pages: the first commits after nine pages of three.
+    assert committed == [25]
+    assert (first.purged, first.remaining) == (25, 5)  # 2 read, 3 counted past the last page
     second = _purge(t0 + 366 * DAY)
-    assert (second.purged, second.remaining) == (7, 0)
+    assert (second.purged, second.remaining) == (5, 0)
     assert _records_by_subject() == {subject_pseudonym(m): 1 for m in members}
 
 

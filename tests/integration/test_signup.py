@@ -10,12 +10,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
 from partnercenter.api import Caller
 from partnercenter.clock import utc_now
+from partnercenter.config import get_settings
+from partnercenter.dal import cognito, transactions
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.dal.aws import client
-from partnercenter.errors import LoginIdTaken
+from partnercenter.errors import Conflict, LoginIdTaken, ValidationFailed
 from partnercenter.hashing import login_id_hash, person_hash, phone_hash
 from partnercenter.members import signup as signup_logic
 from partnercenter.members.signup import SignupRequest, sign_up
@@ -25,11 +29,12 @@ from tests.conftest import AwsStack
 from tests.integration.member_steps import (
     PASSWORD,
     Person,
+    before_call,
     scan_all_tables,
     signup_body,
     verified,
 )
-from tests.support import api_event, call
+from tests.support import LambdaContext, api_event, call
 
 
 def _post(body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -108,7 +113,7 @@ def test_unknown_consent_fields_are_refused_too(aws_stack: AwsStack) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("loginId", "ab"),
+        ("loginId", "xy"),
         ("loginId", "Manager.Kim"),
         ("phone", "0212345678"),
         ("phone", "010-1234-5678"),
@@ -416,3 +421,91 @@ def test_no_personal_data_or_password_reaches_the_logs(
     assert "signup stored" in text
     for secret in (PASSWORD, person.name, person.phone, "manager.kim", person.ci):
         assert secret not in text
+
+
+def test_a_verification_used_meanwhile_fails_the_signup_and_removes_the_account(
+    aws_stack: AwsStack,
+) -> None:
+    # R-IDV-2: the consumption is in the transaction, so a race for one verification has one winner.
+    person = Person.new()
+    verification_id = verified(person)
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z")["Update"]
+    with before_call(
+        "dynamodb",
+        "TransactWriteItems",
+        lambda: aws_stack.client("dynamodb").update_item(**consumed),
+    ):
+        result = _post(signup_body(person, verification_id, "manager.kim"))
+    assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
+    assert _cognito_users(aws_stack) == []
+    assert _members_items(aws_stack) == []
+
+
+def test_a_retry_while_the_first_is_in_flight_is_told_to_wait(aws_stack: AwsStack) -> None:
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = "in-flight-1"
+    retried: list[Exception] = []
+
+    def retry() -> None:
+        try:
+            sign_up(SignupRequest.model_validate(body), key, LambdaContext())
+        except Conflict as exc:
+            retried.append(exc)
+
+    with before_call("dynamodb", "TransactWriteItems", retry):
+        first = _post(body, {"Idempotency-Key": key})
+    assert first.status == 201
+    assert len(retried) == 1
+    assert "in progress" in retried[0].message
+
+
+def test_a_verification_without_a_person_hash_is_not_usable(aws_stack: AwsStack) -> None:
+    person = Person.new()
+    verification_id = verified(person)
+    aws_stack.client("dynamodb").update_item(
+        TableName=aws_stack.physical_id("VerificationsTable"),
+        Key={"verificationId": {"S": verification_id}},
+        UpdateExpression="REMOVE personHash",
+    )
+    result = _post(signup_body(person, verification_id, "manager.kim"))
+    assert (result.status, result.body["code"]) == (404, "VERIFICATION_NOT_FOUND")
+    assert _cognito_users(aws_stack) == []
+
+
+def test_a_password_the_pool_refuses_is_a_validation_error_and_leaves_no_account(
+    aws_stack: AwsStack,
+) -> None:
+    # The pool's policy is the last word, even if it ever gets stricter than ours.
+    request = SignupRequest.model_construct(login_id="manager.kim", password=SecretStr("weak"))
+    with pytest.raises(ValidationFailed) as refused:
+        signup_logic._create_account(request, utc_now())
+    assert refused.value.fields == ["password"]
+    assert _cognito_users(aws_stack) == []
+
+
+def test_cognito_dal_edges(aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cognito.user_created_at("nobody") is None
+    cognito.delete_user("nobody")  # already gone is fine
+    cognito.delete_own_user("nobody", "sub-1")
+    sub = cognito.create_disabled_user("manager.kim", PASSWORD)
+    cognito.delete_own_user("manager.kim", "another-sub")  # not ours: kept
+    assert cognito.user_created_at("manager.kim") is not None
+    cognito.delete_own_user("manager.kim", sub)
+    assert cognito.user_created_at("manager.kim") is None
+    # Errors other than the expected ones pass through.
+    monkeypatch.setenv("USER_POOL_ID", "ap-northeast-2_missing")
+    get_settings.cache_clear()
+    with pytest.raises(ClientError):
+        cognito.create_disabled_user("manager.lee", PASSWORD)
+    with pytest.raises(ClientError):
+        cognito.user_created_at("manager.lee")
+    with pytest.raises(ClientError):
+        cognito.delete_user("manager.lee")
+    with pytest.raises(ClientError):
+        cognito.delete_own_user("manager.lee", sub)
+
+
+def test_transaction_errors_other_than_cancellation_pass_through(aws_stack: AwsStack) -> None:
+    with pytest.raises(ClientError):
+        transactions.write([{"Put": {"TableName": "no-such-table", "Item": {"pk": {"S": "x"}}}}])

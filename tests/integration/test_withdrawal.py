@@ -117,6 +117,7 @@ def test_withdrawal_destroys_what_no_hold_covers_and_separates_name_and_phone(aw
         "holdVersion",
         "dueAt",
         "dueShard",
+        "holdIds",
     }
     assert record["items"] == ["name", "phone"]
     assert record["dueAt"] == iso(one_year_after(withdrawn_at))
@@ -160,6 +161,7 @@ def test_withdrawal_destroys_what_no_hold_covers_and_separates_name_and_phone(aw
     assert [(h["kind"], h["items"], h["until"]) for h in holds] == [
         ("fraud_prevention", ["name", "phone"], record["dueAt"])
     ]
+    assert record["holdIds"] == {holds[0]["holdId"]}  # the purge deletes these without a read
 
     # The account is gone: no sign-in (R-RIGHT-2), and the access was recorded (R-SEC-2).
     assert cognito_user(member) is None
@@ -183,6 +185,8 @@ def test_a_repeated_withdrawal_answers_the_same_and_other_routes_refuse_the_old_
     assert first.status == again.status == 200
     assert again.body == first.body
     assert len(destruction_records_of(member.member_id)) == 1
+    profile = call("profile", api_event("get-profile", claims=member.claims()))
+    assert (profile.status, profile.body["code"]) == (401, "UNAUTHORIZED")
 
 
 def test_a_stranger_or_a_signed_out_member_gets_401_and_nothing_changes(aws_stack) -> None:
@@ -220,6 +224,33 @@ def test_consent_history_beyond_one_transaction_is_destroyed_too(aws_stack) -> N
     result = withdraw(member)
     assert result.status == 200
     assert member_partition(member.member_id) == []
+
+
+def test_destruction_records_are_paged_and_for_operators_only(aws_stack) -> None:
+    # R-RET-7: GET /admin/destruction-records?from&to, with limit and nextToken.
+    members = [make_active_member() for _ in range(3)]
+    for member in members:
+        assert withdraw(member).status == 200
+    now = datetime.now(UTC)
+    window = {"from": iso(now - timedelta(minutes=5)), "to": iso(now + timedelta(minutes=5))}
+
+    def page(query: dict[str, str], claims: dict[str, str] | None = None) -> Any:
+        return call("admin", api_event("admin-destruction-records", query=query, claims=claims))
+
+    first = page({**window, "limit": "2"})
+    assert first.status == 200
+    assert len(first.body["items"]) == 2
+    second = page({**window, "limit": "2", "nextToken": first.body["nextToken"]})
+    assert second.status == 200
+    assert second.body["nextToken"] is None
+    subjects = [r["subject"] for r in first.body["items"] + second.body["items"]]
+    assert sorted(subjects) == sorted(subject_pseudonym(m.member_id) for m in members)
+
+    assert page(window, claims=members[0].claims()).status == 403
+    missing = page({"from": window["from"]})
+    assert (missing.status, missing.body["fields"]) == (422, ["to"])
+    backwards = page({"from": window["to"], "to": window["from"]})
+    assert backwards.status == 422
 
 
 # ---------------------------------------------------------------------------- races
@@ -269,6 +300,55 @@ def test_a_hold_added_during_withdrawal_is_never_missed(aws_stack) -> None:
         {"items": ["name", "phone"], "reason": "fraud_prevention, settlement", "until": None}
     ]
     assert "dueAt" not in retained_of(member.member_id)
+
+
+@pytest.mark.parametrize("rival_lands_before", ["Query", "TransactWriteItems"])
+def test_concurrent_withdrawals_answer_the_same_and_destroy_once(
+    aws_stack, rival_lands_before: str
+) -> None:
+    # R-RET-7: a rival request commits after this one read the profile (before its key is
+    # loaded, or before its own commit); both answer alike, one destruction record.
+    member = make_active_member()
+    rival: list[Any] = []
+    Hook(rival_lands_before, lambda: rival.append(withdraw(member))).install()
+    mine = withdraw(member)
+    assert rival[0].status == mine.status == 200
+    assert mine.body == rival[0].body
+    assert len(destruction_records_of(member.member_id)) == 1
+    assert cognito_user(member) is None
+
+
+def test_a_member_without_an_account_still_withdraws_and_a_failed_commit_leaves_them(
+    aws_stack,
+) -> None:
+    # R-RIGHT-2: the account may already be gone (an operator removed it); the data still goes.
+    member = make_active_member()
+    raw("cognito-idp").admin_delete_user(
+        UserPoolId=os.environ["USER_POOL_ID"], Username=member.login_id
+    )
+
+    def fail() -> None:
+        raise EndpointConnectionError(endpoint_url="injected")
+
+    Hook("TransactWriteItems", fail).install()
+    assert withdraw(member).status == 500
+    assert retained_of(member.member_id) is None
+    assert len(member_partition(member.member_id)) == 3
+    assert withdraw(member).status == 200
+    assert member_partition(member.member_id) == []
+
+
+def test_an_account_gone_between_lookup_and_sign_out_is_fine(aws_stack) -> None:
+    member = make_active_member()
+
+    def account_removed_meanwhile() -> None:
+        raw("cognito-idp").admin_delete_user(
+            UserPoolId=os.environ["USER_POOL_ID"], Username=member.login_id
+        )
+
+    Hook("AdminUserGlobalSignOut", account_removed_meanwhile, service="cognito-idp").install()
+    assert withdraw(member).status == 200
+    assert cognito_user(member) is None
 
 
 # ---------------------------------------------------------------------------- fault injection

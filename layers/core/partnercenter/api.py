@@ -13,7 +13,6 @@ import json
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -172,7 +171,7 @@ class PartnerCenterResolver(APIGatewayRestResolver):
         return Caller(
             member_id=str(sub),
             groups=_parse_groups(claims.get("cognito:groups")),
-            issued_at=_epoch_claim(claims.get("iat")),
+            issued_at=_issued_at(claims),
             source_ip=str(self.current_event.request_context.identity.source_ip or ""),
         )
 
@@ -193,18 +192,6 @@ class Caller:
     @property
     def is_privacy_admin(self) -> bool:
         return PRIVACY_ADMIN_GROUP in self.groups
-
-
-def _epoch_claim(raw: object) -> int:
-    """A NumericDate claim, which API Gateway REST renders as ``Sun Mar 28 13:40:42 UTC 2021``."""
-    text = str(raw or "0").strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.strptime(text, "%a %b %d %H:%M:%S UTC %Y").replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise Unauthorized() from exc
-    return int(moment.timestamp())
 
 
 def _issued_at(claims: dict[str, Any]) -> int:

@@ -117,3 +117,10 @@ def test_a_hold_is_refused_before_anything_is_read(
     with pytest.raises(ValidationFailed) as refused:
         add_hold(OPERATOR, "member-1", AddHoldRequest.model_validate(body))
     assert refused.value.fields == fields
+
+
+def test_a_sub_that_could_bend_the_user_filter_finds_no_account() -> None:
+    # The sub comes from a verified token; still, it never reaches a ListUsers filter unquoted.
+    from partnercenter.dal.cognito import username_of
+
+    assert username_of('x" or sub ^= "') is None

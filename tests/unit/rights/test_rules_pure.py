@@ -60,11 +60,21 @@ def test_a_material_version_in_effect_needs_agreement() -> None:
 def test_a_version_names_and_dates_itself_properly() -> None:
     with pytest.raises(ValidationError):
         PolicyVersionRequest.model_validate(
-            {"version": "v/1", "effectiveAt": "2027-01-01T00:00:00Z", "material": True, "summary": "s"}
+            {
+                "version": "v/1",
+                "effectiveAt": "2027-01-01T00:00:00Z",
+                "material": True,
+                "summary": "s",
+            }
         )
     with pytest.raises(ValidationError):  # a time without a zone is ambiguous
         PolicyVersionRequest.model_validate(
-            {"version": "v1", "effectiveAt": "2027-01-01T00:00:00", "material": True, "summary": "s"}
+            {
+                "version": "v1",
+                "effectiveAt": "2027-01-01T00:00:00",
+                "material": True,
+                "summary": "s",
+            }
         )
 
 
@@ -81,7 +91,9 @@ def test_the_default_objection_path_names_the_officer_and_reporting_bodies() -> 
 def test_answers_and_proxies_are_shaped_strictly() -> None:
     # R-RIGHT-4: a proxy's filing needs at least one piece of evidence of a known kind.
     with pytest.raises(ValidationError):
-        ProxyRequestFiling.model_validate({"memberId": "m", "kind": "view", "proxy": {"evidence": []}})
+        ProxyRequestFiling.model_validate(
+            {"memberId": "m", "kind": "view", "proxy": {"evidence": []}}
+        )
     with pytest.raises(ValidationError):
         Answer.model_validate({"outcome": "ignored"})
     assert Answer.model_validate({"outcome": "done"}).reason is None

@@ -47,8 +47,6 @@ def query_holds(member_id: str) -> tuple[list[dict[str, Any]], int | None]:
 
 
 def get_hold(member_id: str, hold_id: str) -> dict[str, Any] | None:
-    if hold_id == VERSION_ROW:
-        return None
     item = (
         client("dynamodb")
         .get_item(TableName=_table(), Key=_key(member_id, hold_id), ConsistentRead=True)

@@ -20,10 +20,6 @@ class VersionTaken(Exception):
     """A version of that name was published before."""
 
 
-def configured() -> bool:
-    return bool(get_settings().policy_versions_table)
-
-
 def published() -> list[dict[str, Any]]:
     """Every published version, latest effective date first (a handful, one Query)."""
     table = get_settings().policy_versions_table

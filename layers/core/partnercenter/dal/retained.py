@@ -72,8 +72,11 @@ def absent_check_entry(member_id: str) -> dict[str, Any]:
     }
 
 
-def due_update_entry(member_id: str, read_version: int, due_at: str | None) -> dict[str, Any]:
-    """TransactWriteItems entry: new due time (None: a hold is open) and holdVersion + 1.
+def due_update_entry(
+    member_id: str, read_version: int, due_at: str | None, added_hold_id: str | None = None
+) -> dict[str, Any]:
+    """TransactWriteItems entry: new due time (None: a hold is open), holdVersion + 1, and the
+    new hold's id in ``holdIds`` (the purge deletes the named hold rows without reading them).
 
     Conditioned on the version read, so concurrent hold changes and the purge (which deletes
     conditioned on holdVersion too) never act on a stale due time.
@@ -88,6 +91,9 @@ def due_update_entry(member_id: str, read_version: int, due_at: str | None) -> d
         expression = "SET holdVersion = :next, dueAt = :due, dueShard = :shard"
         values[":due"] = {"S": due_at}
         values[":shard"] = {"S": due_shard(member_id)}
+    if added_hold_id is not None:
+        expression += " ADD holdIds :hold"
+        values[":hold"] = {"SS": [added_hold_id]}
     return {
         "Update": {
             "TableName": _table(),

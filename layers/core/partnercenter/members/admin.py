@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
+from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained_phones
 from partnercenter.dal.pagination import decode_token, encode_token
@@ -39,6 +41,8 @@ def list_members(
     operator: Caller, status: MemberStatus, limit: int, next_token: str | None
 ) -> MemberList:
     rows, last_key = members_dal.query_by_status(status, limit, decode_token(next_token))
+    # The fraud-prevention hold keeps a withdrawn phone for one year (R-RET-2).
+    a_year_ago = iso(utc_now() - timedelta(days=365))
     items = []
     for row in rows:
         cipher = member_cipher(row["memberId"])
@@ -53,7 +57,7 @@ def list_members(
         )
         retained = None
         if status == PENDING_APPROVAL and row.get("phoneHash"):
-            retained = retained_phones.is_retained(row["phoneHash"])
+            retained = retained_phones.is_retained(row["phoneHash"], a_year_ago)
         items.append(
             MemberListItem(
                 member_id=row["memberId"],

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from partnercenter.api import ApiModel
+from partnercenter.audit.access_records import record_access
 from partnercenter.clock import utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import cognito, transactions
@@ -164,6 +165,8 @@ def _sign_up(request: SignupRequest) -> SignupResult:
         # Compensation: no account outlives a signup that did not commit.
         cognito.delete_own_user(request.login_id, member_id)
         raise
+    # The applicant's own data entered the system: an access record like any other (R-SEC-2).
+    record_access(actor=member_id, actor_role="member", member_id=member_id, action="signup")
     logger.info("signup stored", extra={"memberId": member_id})
     return SignupResult(member_id=member_id)
 

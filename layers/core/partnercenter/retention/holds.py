@@ -212,10 +212,11 @@ def _new_hold(request: AddHoldRequest, now: datetime) -> Hold:
 
 @dataclass
 class _Change:
-    """One hold write, and the hold as it will be once written."""
+    """One hold write, the hold as it will be once written, and whether it is a new row."""
 
     entry: dict[str, Any]
     hold: Hold
+    added: bool
 
 
 def _commit(member_id: str, change: _Change, now: datetime) -> bool:
@@ -232,7 +233,10 @@ def _commit(member_id: str, change: _Change, now: datetime) -> bool:
         entries = [
             change.entry,
             retained_dal.due_update_entry(
-                member_id, int(receipt["holdVersion"]), due_at(holds, now)
+                member_id,
+                int(receipt["holdVersion"]),
+                due_at(holds, now),
+                added_hold_id=change.hold.hold_id if change.added else None,
             ),
         ]
     else:
@@ -257,7 +261,7 @@ def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldC
     del operator  # app.operator() checked the role; holds touch no personal data
     now = utc_now()
     hold = _new_hold(request, now)
-    change = _Change(entry=holds_dal.put_entry(hold.row(member_id)), hold=hold)
+    change = _Change(entry=holds_dal.put_entry(hold.row(member_id)), hold=hold, added=True)
     for _ in range(_ATTEMPTS):
         if _commit(member_id, change, now):
             return HoldCreated(hold_id=hold.hold_id)
@@ -278,7 +282,9 @@ def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
             raise Conflict("This hold ends on its own date; only open holds are released.")
         now = utc_now()
         released = replace(hold, released_at=iso(now))
-        change = _Change(entry=holds_dal.release_entry(member_id, hold_id, iso(now)), hold=released)
+        change = _Change(
+            entry=holds_dal.release_entry(member_id, hold_id, iso(now)), hold=released, added=False
+        )
         if _commit(member_id, change, now):
             return HoldView.of(released)
     raise Conflict()

@@ -46,7 +46,7 @@ from partnercenter.retention.destruction import destruction_record_put
 # Stop this long before the Lambda timeout: one batch and its isolation retries fit in it.
 SAFETY_MS = 10_000
 MAX_TRANSACTION_ITEMS = 100
-DUE_PAGE_SIZE = 200
+DUE_PAGE_SIZE = 1_000
 EXPIRY_PAGE_SIZE = 500
 # Retained record + data key + destruction record; the rest of a transaction is hold rows.
 _FIXED_ITEMS_PER_SUBJECT = 3
@@ -273,10 +273,13 @@ class _Run:
 
     # ------------------------------------------------------------ retained subjects
     def retained(self) -> None:
+        """Every shard's due subjects, page by page; transactions filled across pages."""
+        pending: list[SubjectDestruction] = []
         for index, shard in enumerate(DUE_SHARDS):
             start_key: dict[str, Any] | None = None
             for _ in range(_MAX_PAGES):
                 if self.deadline.passed():
+                    self.report.remaining += len(pending)
                     self._count_remaining(index, start_key, started=start_key is not None)
                     return
                 page, start_key = purge_dal.due_page(
@@ -285,13 +288,16 @@ class _Run:
                 if self.report.dry_run:
                     self.report.purged += len(page)
                 else:
-                    left = self._destroy(page)
-                    if left:
-                        self.report.remaining += left
+                    pending += [u for u in map(self._subject_destruction, page) if u]
+                    pending, in_time = self._destroy(pending, final=False)
+                    if not in_time:
+                        self.report.remaining += len(pending)
                         self._count_remaining(index, start_key, started=True)
                         return
                 if start_key is None:
                     break
+        pending, _ = self._destroy(pending, final=True)
+        self.report.remaining += len(pending)
 
     def _count_remaining(
         self, shard_index: int, start_key: dict[str, Any] | None, *, started: bool
@@ -307,15 +313,21 @@ class _Run:
         for later in DUE_SHARDS[shard_index + 1 :]:
             self.report.remaining += purge_dal.count_due(later, self.as_of_text, None)
 
-    def _destroy(self, page: list[DueSubject]) -> int:
-        """Destroy a page of due subjects; how many were left undone because time ran out."""
-        units = [self._subject_destruction(due) for due in page]
-        batches = list(pack([u for u in units if u is not None]))
-        for number, batch in enumerate(batches):
+    def _destroy(
+        self, pending: list[SubjectDestruction], *, final: bool
+    ) -> tuple[list[SubjectDestruction], bool]:
+        """Commit the full transactions among ``pending`` (all of them if ``final``).
+
+        Returns what is left uncommitted, and False if that is because time ran out; a partial
+        last transaction waits for the next page so that every write call carries the most.
+        """
+        batches = list(pack(pending))
+        ready = batches if final else batches[:-1]
+        for number, batch in enumerate(ready):
             if self.deadline.passed():
-                return sum(len(b) for b in batches[number:])
+                return [u for b in batches[number:] for u in b], False
             self._commit_subjects(batch)
-        return 0
+        return pending[sum(len(b) for b in ready) :], True
 
     def _subject_destruction(self, due: DueSubject) -> SubjectDestruction | None:
         holds = (

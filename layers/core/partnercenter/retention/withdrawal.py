@@ -145,6 +145,7 @@ def _withdraw(member: dict[str, Any], caller: Caller, request_id: str) -> Withdr
         "withdrawnAt": iso(now),
         "items": kept,
         "holdVersion": 1,
+        "holdIds": {hold.hold_id for hold in holds},
         "dueAt": due_at(holds, now),
         # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
         "phoneHash": member["phoneHash"] if "phone" in kept else None,

@@ -289,10 +289,18 @@ def list_requests(
 ) -> PrivacyRequestList:
     """The queue in ``state``, earliest due date first: overdue requests lead."""
     rows, last_key = requests_dal.query_by_state(state, limit, decode_token(next_token))
-    return PrivacyRequestList(
-        items=[_operator_view(operator, r, now) for r in rows],
-        next_token=encode_token(last_key),
-    )
+    ciphers: dict[str, FieldCipher | None] = {}
+    items = []
+    for row in rows:
+        if _withheld(row):
+            items.append(_view(row, now, None, withhold=True))
+            continue
+        member_id = row["memberId"]
+        if member_id not in ciphers:  # one key unwrap and one access record per member a page
+            _record(operator, "operator", member_id, "view_privacy_requests")
+            ciphers[member_id] = member_cipher(member_id)
+        items.append(_view(row, now, ciphers[member_id], withhold=False))
+    return PrivacyRequestList(items=items, next_token=encode_token(last_key))
 
 
 def _load(request_id: str) -> dict[str, Any]:

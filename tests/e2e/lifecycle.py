@@ -1,0 +1,172 @@
+"""Steps of a member's life over the local stack's HTTP API, shared by the hardening tests
+(fuzzing, the authorization matrix, the no-personal-data-in-logs proof)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.e2e.conftest import LocalStack
+
+HTTP_TIMEOUT_SECONDS = 60
+OPERATOR_GROUP = "privacy-admin"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who the simulated vendor verifies; every value is personal data (R-SEC-3)."""
+
+    name: str
+    phone: str  # digits, 01012345678
+    birth_date: str  # YYYYMMDD
+    ci: str  # 88 characters, like a real CI
+    login_id: str
+    password: str
+
+    @property
+    def phone_dashed(self) -> str:
+        return f"{self.phone[:3]}-{self.phone[3:7]}-{self.phone[7:]}"
+
+
+def person(tag: str, name: str, phone: str) -> Person:
+    """A distinct adult for one test: its own CI and login ID, so tests never collide."""
+    unique = uuid.uuid4().hex[:10]
+    ci_seed = f"{tag}-{unique}".encode().hex()
+    return Person(
+        name=name,
+        phone=phone,
+        birth_date="19880412",
+        ci=(ci_seed + "Q" * 88)[:86] + "==",
+        login_id=f"{tag}.{unique}"[:20],
+        password=f"Pw-{unique}-x9",
+    )
+
+
+def raw_http(method: str, url: str, body: str | None, headers: dict[str, str]) -> tuple[int, str]:
+    """One request as given; the status and the body as text."""
+    data = body.encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as answer:
+            status, raw = answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    return status, raw.decode("utf-8", errors="replace")
+
+
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str | None = None,
+    *,
+    form: bool = False,
+) -> tuple[int, Any]:
+    """One request; the status and the decoded JSON body (None when empty)."""
+    headers = {"Accept": "application/json"}
+    text = None
+    if body is not None:
+        text = urlencode(body) if form else json.dumps(body)
+        headers["Content-Type"] = (
+            "application/x-www-form-urlencoded" if form else "application/json"
+        )
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    status, raw = raw_http(method, url, text, headers)
+    return status, json.loads(raw) if raw else None
+
+
+@dataclass(frozen=True)
+class Verified:
+    verification_id: str
+    form_fields: dict[str, str]  # what the browser posted to the vendor (sealed request)
+    callback_fields: dict[str, str]  # what the vendor posted back (e.g. KMC's apiToken)
+
+
+def verify(stack: LocalStack, who: Person, token: str | None = None) -> str:
+    """The browser's round trip through the simulated vendor; the verified verificationId."""
+    return verify_round_trip(stack, who, token).verification_id
+
+
+def verify_round_trip(stack: LocalStack, who: Person, token: str | None = None) -> Verified:
+    """The browser's round trip through the simulated vendor, with what crossed the wire."""
+    if token is None:
+        status, started = http(
+            "POST", f"{stack.api_url}/identity-verifications", {"purpose": "signup"}
+        )
+    else:
+        status, started = http(
+            "POST", f"{stack.api_url}/members/me/identity-verifications", {}, token
+        )
+    assert status == 201, started
+    fields = {
+        **started["formFields"],
+        "simName": who.name,
+        "simPhone": who.phone,
+        "simBirthDate": who.birth_date,
+        "simCi": who.ci,
+    }
+    status, vendor = http("POST", started["actionUrl"], fields, form=True)
+    assert status == 200, vendor
+    status, done = http("POST", vendor["callbackUrl"], vendor["fields"], form=True)
+    assert (status, done["status"]) == (200, "verified"), done
+    return Verified(
+        str(started["verificationId"]), dict(started["formFields"]), dict(vendor["fields"])
+    )
+
+
+def policy_version(stack: LocalStack) -> str:
+    status, policy = http("GET", f"{stack.api_url}/privacy-policy")
+    assert status == 200, policy
+    return str(policy["version"])
+
+
+def sign_up(stack: LocalStack, who: Person) -> str:
+    """A verified signup, pending approval; the memberId."""
+    body = {
+        "verificationId": verify(stack, who),
+        "loginId": who.login_id,
+        "password": who.password,
+        "name": who.name,
+        "phone": who.phone,
+        "consents": {"required": {"policyVersion": policy_version(stack), "agreed": True}},
+    }
+    status, created = http("POST", f"{stack.api_url}/members", body)
+    assert status == 201, created
+    return str(created["memberId"])
+
+
+def operator_token(stack: LocalStack) -> str:
+    """A fresh privacy-admin user's id token."""
+    username, password = f"operator-{uuid.uuid4().hex[:8]}", f"Op-{uuid.uuid4().hex[:12]}"
+    stack.create_user(username, password, groups=(OPERATOR_GROUP,))
+    return stack.sign_in(username, password)
+
+
+def approve(stack: LocalStack, operator: str, member_id: str) -> None:
+    status, decided = http(
+        "POST",
+        f"{stack.api_url}/admin/members/{member_id}/decision",
+        {"decision": "approve", "reason": "staff of a partner company"},
+        operator,
+    )
+    assert (status, decided["status"]) == (200, "active"), decided
+
+
+@dataclass(frozen=True)
+class Member:
+    who: Person
+    member_id: str
+    token: str
+
+
+def active_member(stack: LocalStack, operator: str, who: Person) -> Member:
+    """Verified, signed up, approved and signed in."""
+    member_id = sign_up(stack, who)
+    approve(stack, operator, member_id)
+    return Member(who, member_id, stack.sign_in(who.login_id, who.password))

@@ -1,0 +1,231 @@
+"""Every template route × {anonymous, member, another member, operator}, over the local stack.
+
+The expected answer of each cell follows from the route's definition in template.yaml, through
+one rule (``access_of``): a public route (no authorizer) answers everyone alike; an /admin/
+route needs the privacy-admin group (no token: the authorizer's 401; a member: 403 FORBIDDEN);
+a /members/me route acts on the caller only (no token: 401; an operator, who has no
+membership: 401). A route the rule does not classify fails the test: a new route cannot be
+forgotten. Each request is the route's own sample event (events/*.json), aimed at member A.
+
+"Another member" (B) proves that no route lets one member reach another's data: member routes
+take no id at all (so B can only name themself), B's answers never carry A's identifiers, B is
+refused on /admin routes even when naming A, and A's profile is unchanged after all of B's
+requests (B's withdrawal included).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from local.openapi import DEFAULT_OUTPUT
+from local.template import Route, TemplateModel, load_template
+from tests.e2e import lifecycle
+from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.support import EVENTS, MEMBER_SUB
+
+pytestmark = pytest.mark.e2e
+
+CALLERS = ("anonymous", "operator", "another member", "member")  # the order they are sent in
+PUBLIC, OPERATOR_ONLY, MEMBER_SELF = "public", "privacy-admin only", "the calling member only"
+REFUSED = {401, 403}
+
+
+def access_of(route: Route) -> str:
+    """Who may call the route, from its definition; unknown kinds of routes fail loudly."""
+    if route.authorizer is None:
+        return PUBLIC
+    if route.path.startswith("/admin/"):
+        return OPERATOR_ONLY
+    if route.path == "/members/me" or route.path.startswith("/members/me/"):
+        if "{" in route.path:
+            raise LookupError(
+                f"{route.method} {route.path} is a member route that takes an id: add a rule "
+                "(and cells) proving another member cannot reach this member's data"
+            )
+        return MEMBER_SELF
+    raise LookupError(
+        f"{route.method} {route.path} (authorizer {route.authorizer}) has no authorization rule:"
+        " extend access_of() in tests/e2e/test_authorization_matrix.py with who may call it"
+    )
+
+
+@dataclass(frozen=True)
+class Expected:
+    statuses: frozenset[int] | None  # exactly one of these, or None: any granted answer
+    code: str | None = None  # the contract error code, when the answer is an error body
+
+
+GRANTED = Expected(None)  # not refused (401/403), not a 5xx, and documented for the route
+
+
+def expected(access: str, caller: str) -> Expected:
+    if access == PUBLIC:
+        return GRANTED
+    if caller == "anonymous":
+        return Expected(frozenset({401}))  # the authorizer's own answer
+    if access == OPERATOR_ONLY:
+        if caller == "operator":
+            return GRANTED
+        return Expected(frozenset({403}), "FORBIDDEN")
+    if caller == "operator":  # a valid token, but no membership behind it
+        return Expected(frozenset({401}), "UNAUTHORIZED")
+    return GRANTED
+
+
+# ---------------------------------------------------------------------------- requests
+@dataclass(frozen=True)
+class Sample:
+    """A route's sample event: what a real client sends."""
+
+    path_parameters: dict[str, str]
+    query: dict[str, str]
+    body: str | None
+    content_type: str
+
+
+def samples() -> dict[tuple[str, str], Sample]:
+    found = {}
+    for path in sorted(EVENTS.glob("*.json")):
+        event = json.loads(path.read_text("utf-8"))
+        if "httpMethod" not in event:
+            continue  # scheduled events
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        found[(event["httpMethod"], event["resource"])] = Sample(
+            path_parameters=event.get("pathParameters") or {},
+            query=event.get("queryStringParameters") or {},
+            body=event.get("body"),
+            content_type=headers.get("content-type", "application/json"),
+        )
+    return found
+
+
+def send(
+    stack: LocalStack, route: Route, sample: Sample, token: str | None, member_id: str
+) -> tuple[int, Any, str]:
+    """The sample request, aimed at ``member_id`` wherever the sample names a member."""
+    path = route.path
+    for name, value in sample.path_parameters.items():
+        path = path.replace("{" + name + "}", member_id if name == "memberId" else value)
+    body = (sample.body or "").replace(MEMBER_SUB, member_id) or None
+    url = f"{stack.api_url}{path}" + (f"?{urlencode(sample.query)}" if sample.query else "")
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = sample.content_type
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    status, raw = lifecycle.raw_http(route.method, url, body, headers)
+    try:
+        decoded = json.loads(raw) if raw else None
+    except ValueError:
+        decoded = None
+    return status, decoded, raw
+
+
+# ---------------------------------------------------------------------------- the matrix
+@pytest.fixture(scope="module")
+def matrix_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    stack = start_local_stack(tmp_path_factory.mktemp("matrix-stack"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def template() -> TemplateModel:
+    return load_template()
+
+
+def test_every_route_has_an_authorization_rule(template: TemplateModel) -> None:
+    problems = []
+    for route in template.routes:
+        try:
+            access_of(route)
+        except LookupError as missing:
+            problems.append(str(missing))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_rule_refuses_routes_it_does_not_know() -> None:
+    with pytest.raises(LookupError, match="has no authorization rule"):
+        access_of(Route("Api", "GET", "/reports", "ReportsFunction", "MembersAuthorizer"))
+    with pytest.raises(LookupError, match="takes an id"):
+        access_of(Route("Api", "GET", "/members/me/x/{id}", "ProfileFunction", "Authorizer"))
+
+
+# R-SEC-2 (access only where the duty needs it), R-RIGHT-1 (a member reaches their own data).
+def test_authorization_matrix(matrix_stack: LocalStack, template: TemplateModel) -> None:
+    stack = matrix_stack
+    operator = lifecycle.operator_token(stack)
+    a = lifecycle.active_member(
+        stack, operator, lifecycle.person("matrix.a", "한에이", "01070001111")
+    )
+    b = lifecycle.active_member(
+        stack, operator, lifecycle.person("matrix.b", "한비씨", "01070002222")
+    )
+    status, a_before = lifecycle.http("GET", f"{stack.api_url}/members/me", token=a.token)
+    assert status == 200, a_before
+    documented = json.loads(Path(DEFAULT_OUTPUT).read_text("utf-8"))["paths"]
+    sample_of = samples()
+    tokens = {"anonymous": None, "operator": operator, "another member": b.token, "member": a.token}
+    a_identifiers = (a.member_id, a.who.login_id, a.who.name, a.who.phone, a.who.phone_dashed)
+
+    # Withdrawal ends the caller's membership: its row goes last.
+    routes = sorted(template.routes, key=lambda r: r.path == "/members/me/withdrawal")
+    cells = 0
+    wrong: list[str] = []
+    table: list[tuple[str, list[int]]] = []
+    for route in routes:
+        access = access_of(route)
+        sample = sample_of.get((route.method, route.path))
+        assert sample is not None, f"{route.method} {route.path} has no events/*.json sample"
+        allowed = {int(s) for s in documented[route.path][route.method.lower()]["responses"]}
+        row: list[int] = []
+        table.append((f"{route.method} {route.path}", row))
+        for caller in CALLERS:
+            if caller == "member" and route.path == "/members/me/withdrawal":
+                _assert_b_never_touched_a(stack, a, b, a_before)
+            status, body, raw = send(stack, route, sample, tokens[caller], a.member_id)
+            cells += 1
+            row.append(status)
+            want = expected(access, caller)
+            where = f"{route.method} {route.path} as {caller} ({access}): {status} {raw[:200]}"
+            if want.statuses is None:
+                if status in REFUSED or status >= 500 or status not in allowed:
+                    wrong.append(f"{where}; expected it granted (a documented, non-401/403)")
+            elif status not in want.statuses:
+                wrong.append(f"{where}; expected {sorted(want.statuses)}")
+            elif want.code and (body or {}).get("code") != want.code:
+                wrong.append(f"{where}; expected code {want.code}")
+            if caller == "another member" and access != PUBLIC:
+                leaked = [value for value in a_identifiers if value in raw]
+                if leaked:
+                    wrong.append(f"{where}; member B's answer carries member A's data")
+    print(f"\n{'route':58} " + " ".join(f"{c[:9]:>9}" for c in CALLERS))
+    for label, statuses in table:
+        print(f"{label:58} " + " ".join(f"{s:>9}" for s in statuses))
+    assert not wrong, f"{len(wrong)} of {cells} cells wrong:\n" + "\n".join(wrong)
+    assert cells == len(template.routes) * len(CALLERS)
+    status, after = lifecycle.http("GET", f"{stack.api_url}/members/me", token=a.token)
+    assert status == 401, after  # A's own withdrawal, the last cell, ended A's membership
+
+
+_IDENTITY = ("memberId", "loginId", "name", "phone", "status")
+
+
+def _assert_b_never_touched_a(
+    stack: LocalStack, a: lifecycle.Member, b: lifecycle.Member, a_before: dict[str, Any]
+) -> None:
+    """Every request of B's is behind us (B's withdrawal the last): A is as before, B is gone."""
+    status, a_now = lifecycle.http("GET", f"{stack.api_url}/members/me", token=a.token)
+    assert status == 200, a_now
+    assert {k: a_now[k] for k in _IDENTITY} == {k: a_before[k] for k in _IDENTITY}
+    assert (a_now["memberId"], a_now["status"]) == (a.member_id, "active")
+    assert lifecycle.http("GET", f"{stack.api_url}/members/me", token=b.token)[0] == 401
