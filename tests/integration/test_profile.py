@@ -288,7 +288,7 @@ def test_an_altered_access_record_is_detected(aws_stack: AwsStack) -> None:
         assert _get(member_id).status == 200
     assert verify_chain().intact
     records = list(access_records.iterate())
-    assert len(records) == 4  # the approval and three views
+    assert len(records) == 5  # the signup, the approval and three views
     aws_stack.client("dynamodb").update_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
         Key={"chain": {"S": "access"}, "seq": {"N": str(records[2]["seq"])}},
