@@ -171,7 +171,7 @@ def retained_table_access(template_model: TemplateModel) -> dict[str, set[tuple[
 
 
 def test_only_the_retention_functions_reach_the_retained_table(retained_table_access) -> None:
-    # R-RET-5
+    # R-RET-5, R-USE-1: retained data is reachable only by the code serving its retention reason.
     assert set(retained_table_access) == {
         "WithdrawalFunction",
         "RetentionPurgeFunction",
@@ -191,7 +191,7 @@ def test_holds_move_due_times_and_never_read_retained_items_in_bulk(retained_tab
 
 
 def test_operators_only_ask_whether_a_phone_is_retained(retained_table_access) -> None:
-    # R-RET-5, R-RET-2: fraud prevention's one question, through the KEYS_ONLY phone index.
+    # R-RET-5, R-RET-2: fraud prevention's one question, through the phone index (withdrawal time only).
     assert retained_table_access["AdminFunction"] == {
         ("dynamodb:Query", RETAINED_INDEXES["byPhoneHash"])
     }

@@ -37,6 +37,10 @@ class Settings(BaseModel):
     policy_versions_table: str | None = Field(None, alias="POLICY_VERSIONS_TABLE")
     access_reviews_table: str | None = Field(None, alias="ACCESS_REVIEWS_TABLE")
     access_review_daily_threshold: int = Field(50, alias="ACCESS_REVIEW_DAILY_THRESHOLD", ge=1)
+    # Sanctions (R-COL-5, R-RET-8) and notices to members (R-NOT-1, R-NOT-2, R-SEC-4).
+    sanctions_table: str | None = Field(None, alias="SANCTIONS_TABLE")
+    notices_table: str | None = Field(None, alias="NOTICES_TABLE")
+    notice_deliveries_table: str | None = Field(None, alias="NOTICE_DELIVERIES_TABLE")
     # Only the local stack sets this: lets a scheduled event's `time` act as the clock.
     local_stack: bool = Field(False, alias="PC_LOCAL_STACK")
 

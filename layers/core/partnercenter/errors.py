@@ -166,3 +166,12 @@ class PolicyConsentRequired(PartnerCenterError):
         "The privacy policy changed materially; read GET /privacy-policy and agree with "
         'POST /members/me/consents {"policyVersion": ..., "agreed": true} to continue.'
     )
+
+
+class MemberSuspended(PartnerCenterError):
+    code = "MEMBER_SUSPENDED"
+    status = 403
+    default_message = (
+        "Your account is suspended (이용정지) by an operator; member routes are closed until the "
+        "suspension ends. You can still sign out or withdraw, or ask the privacy officer why."
+    )
