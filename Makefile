@@ -60,7 +60,7 @@ sam-build: $(SAM_VENV)/.installed
 # Every suppression is justified where it stands: `# nosec` in code, Metadata in the template.
 security: $(BIN)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/bandit -r layers/core/partnercenter functions local -q
-	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
 
 pytest: $(BIN)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term

@@ -327,7 +327,8 @@ def _run_naive() -> Result:
             subject = item["subject"]["S"]
             dynamodb.delete_item(TableName=retained, Key={"subject": {"S": subject}})
             dynamodb.delete_item(TableName=keys, Key={"subject": {"S": retained_subject(subject)}})
-            for hold_id in item.get("holdIds", {}).get("SS", []):
+            hold_ids = item["holdIds"]["SS"] if "holdIds" in item else _hold_ids(dynamodb, subject)
+            for hold_id in hold_ids:
                 key = {"subject": {"S": subject}, "holdId": {"S": hold_id}}
                 dynamodb.delete_item(TableName=holds, Key=key)
             record = destruction_record_put(
@@ -341,6 +342,15 @@ def _run_naive() -> Result:
             dynamodb.put_item(**record["Put"])
             purged += 1
     return Result("naive (Scan + one call per item)", purged, time.monotonic() - started, counter)
+
+
+def _hold_ids(dynamodb: Any, subject: str) -> list[str]:
+    answer = dynamodb.query(
+        TableName=os.environ["HOLDS_TABLE"],
+        KeyConditionExpression="subject = :s",
+        ExpressionAttributeValues={":s": {"S": subject}},
+    )
+    return [i["holdId"]["S"] for i in answer["Items"]]
 
 
 def _check(value: float, target: float, higher_is_better: bool = True) -> str:

@@ -348,6 +348,7 @@ class _Creator:
             "AWS::Cognito::UserPoolGroup": self.user_pool_group,
             "AWS::Logs::LogGroup": self.log_group,
             "AWS::SSM::Parameter": self.ssm_parameter,
+            "AWS::SQS::Queue": self.queue,
         }
 
     def client(self, service: str) -> Any:
@@ -475,6 +476,18 @@ class _Creator:
             )
         self.p.refs[logical_id] = name
         self.p.attributes[logical_id] = {"Arn": self._arn("logs", f"log-group:{name}:*")}
+
+    def queue(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self.client("sqs")
+        name = props.get("QueueName", _physical_name(logical_id))
+        attributes = {
+            key: str(props[key])
+            for key in ("KmsMasterKeyId", "MessageRetentionPeriod", "VisibilityTimeout")
+            if key in props
+        }
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.p.refs[logical_id] = url
+        self.p.attributes[logical_id] = {"Arn": self._arn("sqs", name), "QueueName": name}
 
     def ssm_parameter(self, logical_id: str, props: dict[str, Any]) -> None:
         ssm = self.client("ssm")

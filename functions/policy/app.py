@@ -6,16 +6,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.clock import utc_now
+from partnercenter.notices.announcements import privacy_policy_page
 from partnercenter.observability import logger, metrics, tracer
-from partnercenter.policy.versions import policy_as_published
 
 app = PartnerCenterResolver()
 
 
 @app.get("/privacy-policy")
 def get_privacy_policy() -> dict[str, Any]:
-    # The version in effect, and the versions announced during their notice period (R-NOT-1).
-    return policy_as_published(utc_now())
+    # The version in effect, the versions announced during their notice period (R-NOT-1), and
+    # the running announcements, such as a business transfer's 30 days (R-NOT-2).
+    return privacy_policy_page(utc_now())
 
 
 @logger.inject_lambda_context

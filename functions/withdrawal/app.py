@@ -1,13 +1,20 @@
-"""POST /members/me/withdrawal: the member withdraws (R-RIGHT-2, R-RET-1..7)."""
+"""Withdrawal (R-RIGHT-2, R-RET-1..7): the member's own request, or an operator acting on the
+member's written request (letter, e-mail, phone) - the same withdrawal either way."""
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.observability import logger, metrics, tracer
-from partnercenter.retention.withdrawal import WithdrawalReceipt, WithdrawalRequest, withdraw
+from partnercenter.retention.withdrawal import (
+    WithdrawalReceipt,
+    WithdrawalRequest,
+    WrittenWithdrawalRequest,
+    withdraw,
+    withdraw_on_request,
+)
 
 app = PartnerCenterResolver()
 
@@ -17,6 +24,14 @@ def post_withdrawal(
     _request: Annotated[WithdrawalRequest | None, Body()] = None,
 ) -> WithdrawalReceipt:
     return withdraw(app.caller(), app.request_id)
+
+
+@app.post("/admin/members/<memberId>/withdrawal")
+def post_withdrawal_on_request(
+    member_id: Annotated[str, Path(alias="memberId", min_length=1, max_length=64)],
+    request: WrittenWithdrawalRequest,
+) -> WithdrawalReceipt:
+    return withdraw_on_request(app.operator(), member_id, request, app.request_id)
 
 
 @logger.inject_lambda_context

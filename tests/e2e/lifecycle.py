@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.error
 import urllib.request
 import uuid
@@ -31,6 +32,11 @@ class Person:
     @property
     def phone_dashed(self) -> str:
         return f"{self.phone[:3]}-{self.phone[3:7]}-{self.phone[7:]}"
+
+
+def random_phone() -> str:
+    """A Korean mobile number (digits) no other test uses."""
+    return f"010{secrets.randbelow(10**8):08d}"
 
 
 def person(tag: str, name: str, phone: str) -> Person:

@@ -2,10 +2,11 @@
 
 Each operation gets positive cases (valid per the document) and negative ones (not valid), sent
 with a valid id token of the caller the route is for: an operator on /admin/*, an active member
-on /members/me*, nobody on public routes. Routes taking a member id get extra cases aimed at a
-real member, and the privacy-request routes at a real request, so that the handlers run past
-"no such member". Every answer must be documented (status, content type, body schema) and none
-may be a 5xx. Failures are collected (not shrunk) so that one run reports all of them.
+(a fresh one per operation) on /members/me*, nobody on public routes. Routes taking a member id
+get extra cases aimed at a real member, and the privacy-request routes at a real request, so
+that the handlers run past "no such member". Every answer must be documented (status, content
+type, body schema) and none may be a 5xx. Failures are collected (not shrunk) so that one run
+reports all of them.
 
 Own stack: fuzzing publishes policy versions and files requests that other e2e tests must not
 see. Generation is derandomized: the same cases every run.
@@ -52,29 +53,32 @@ CHECKS = [
 ]
 
 
-@dataclass
-class Callers:
-    operator: str
-    member: lifecycle.Member
-    withdrawing: lifecycle.Member  # POST /members/me/withdrawal ends its member: not `member`
-    request_id: str
+@dataclass(frozen=True)
+class Subjects:
+    """Who one operation's cases run as (token) and aim at (path parameters)."""
 
-    def token_for(self, path: str) -> str | None:
-        if path.startswith("/admin/"):
-            return self.operator
-        if path == "/members/me/withdrawal":
-            return self.withdrawing.token
-        if path.startswith("/members/me"):
-            return self.member.token
-        return None
+    token: str | None
+    aimed: dict[str, str] | None
 
-    def aimed_parameters(self, path: str) -> dict[str, str] | None:
-        chosen = {}
-        if "{memberId}" in path:
-            chosen["memberId"] = self.member.member_id
-        if "{requestId}" in path:
-            chosen["requestId"] = self.request_id
-        return chosen or None
+
+def _subjects(stack: LocalStack, operator: str, path: str) -> Subjects:
+    """Fresh for every operation: some routes end the member's sessions or membership
+    (sign-out, withdrawal, sanctions), which must not starve the operations after them."""
+    member = None
+    if path.startswith("/members/me") or "{memberId}" in path or "{requestId}" in path:
+        who = lifecycle.person("fuzz", "문퍼즈", lifecycle.random_phone())
+        member = lifecycle.active_member(stack, operator, who)
+    token = operator if path.startswith("/admin/") else (member.token if member else None)
+    aimed: dict[str, str] = {}
+    if member and "{memberId}" in path:
+        aimed["memberId"] = member.member_id
+    if member and "{requestId}" in path:
+        status, filed = lifecycle.http(
+            "POST", f"{stack.api_url}/members/me/privacy-requests", {"kind": "view"}, member.token
+        )
+        assert status == 201, filed
+        aimed["requestId"] = str(filed["requestId"])
+    return Subjects(token, aimed or None)
 
 
 @dataclass
@@ -92,21 +96,6 @@ def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
         yield stack
     finally:
         stack.stop()
-
-
-def _callers(stack: LocalStack) -> Callers:
-    operator = lifecycle.operator_token(stack)
-    member = lifecycle.active_member(
-        stack, operator, lifecycle.person("fuzz", "문퍼즈", "01031415926")
-    )
-    withdrawing = lifecycle.active_member(
-        stack, operator, lifecycle.person("fuzzwd", "문탈퇴", "01027182818")
-    )
-    status, filed = lifecycle.http(
-        "POST", f"{stack.api_url}/members/me/privacy-requests", {"kind": "view"}, member.token
-    )
-    assert status == 201, filed
-    return Callers(operator, member, withdrawing, str(filed["requestId"]))
 
 
 def _fuzz(
@@ -153,18 +142,24 @@ def _fuzz(
 # Issue 8: at least 1,000 generated cases over every route, no 5xx, every answer documented.
 def test_every_route_answers_as_documented(fuzz_stack: LocalStack) -> None:
     started = time.monotonic()
-    callers = _callers(fuzz_stack)
+    operator = lifecycle.operator_token(fuzz_stack)
     schema = schemathesis.openapi.from_path(Path(DEFAULT_OUTPUT))
     operations = [result.ok() for result in schema.get_all_operations()]
-    # Withdrawal last: the withdrawing member's token is then refused everywhere it is used.
-    operations.sort(key=lambda op: op.path == "/members/me/withdrawal")
     run = Run()
     for operation in operations:
-        token = callers.token_for(operation.path)
+        subjects = _subjects(fuzz_stack, operator, operation.path)
+        token = subjects.token
         _fuzz(fuzz_stack, operation, GenerationMode.POSITIVE, POSITIVE_CASES, token, run)
-        aimed = callers.aimed_parameters(operation.path)
-        if aimed:
-            _fuzz(fuzz_stack, operation, GenerationMode.POSITIVE, AIMED_CASES, token, run, aimed)
+        if subjects.aimed:
+            _fuzz(
+                fuzz_stack,
+                operation,
+                GenerationMode.POSITIVE,
+                AIMED_CASES,
+                token,
+                run,
+                subjects.aimed,
+            )
         _fuzz(fuzz_stack, operation, GenerationMode.NEGATIVE, NEGATIVE_CASES, token, run)
     elapsed = time.monotonic() - started
 

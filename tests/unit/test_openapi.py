@@ -166,6 +166,14 @@ def test_raised_errors_follow_calls_tables_and_unknown_receivers(tmp_path: Path)
 
             def unknown_receiver(obj):
                 obj.deeper()  # whatever obj is: every reachable method named `deeper`
+
+            class Child(Thing):
+                pass
+
+            child = Child()
+
+            def inherited():
+                child.go()  # Thing.go, found through Child's base
             """
         ),
         "utf-8",
@@ -176,6 +184,7 @@ def test_raised_errors_follow_calls_tables_and_unknown_receivers(tmp_path: Path)
     # Caught (except) and checked (isinstance) errors are not raised.
     assert raised.errors_of("handler", "route") == {"Conflict", "VendorUnavailable"}
     assert raised.errors_of("handler", "unknown_receiver") == {"VendorUnavailable"}
+    assert raised.errors_of("handler", "inherited") == {"VendorUnavailable"}
     assert raised.errors_of("handler", "nowhere") == frozenset()
 
 

@@ -121,3 +121,22 @@ def transition(
             return False
         raise
     return True
+
+
+def set_signed_out(member_id: str, epoch: int) -> bool:
+    """Tokens issued at or before ``epoch`` are refused from now on; False if no profile."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("dynamodb").update_item(
+            TableName=get_settings().members_table,
+            Key=member_key(member_id),
+            UpdateExpression="SET signedOutAt = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": {"N": str(epoch)}},
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -30,6 +30,7 @@ from partnercenter.members.fields import Name, Phone
 from partnercenter.members.records import profile_update
 from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher
+from partnercenter.sanctions.service import Sanction, sanctions_of
 
 PROFILE_CHANGE = "profile_change"
 
@@ -42,6 +43,8 @@ class Profile(ApiModel):
     status: str
     consents: ConsentState
     verified_at: str
+    # Sanction records kept about the member (R-COL-5): shown to them like their other data.
+    sanctions: list[Sanction] = Field(default_factory=list)
 
 
 class ProfileChange(ApiModel):
@@ -133,4 +136,5 @@ def _profile(member: dict[str, Any], cipher: FieldCipher) -> Profile:
         status=member["status"],
         consents=ConsentState.of(member),
         verified_at=member["verifiedAt"],
+        sanctions=sanctions_of(member["memberId"], utc_now()),
     )

@@ -8,12 +8,17 @@ from typing import Any
 from partnercenter.api import Caller
 from partnercenter.clock import utc_now
 from partnercenter.dal import members as members_dal
-from partnercenter.errors import PolicyConsentRequired, Unauthorized
+from partnercenter.errors import MemberSuspended, PolicyConsentRequired, Unauthorized
 from partnercenter.policy.versions import version_to_agree
+from partnercenter.sanctions.rules import is_suspended
 
 
 def current_member(
-    caller: Caller, *, require_policy_consent: bool = True, now: datetime | None = None
+    caller: Caller,
+    *,
+    require_policy_consent: bool = True,
+    allow_suspended: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The caller's member record, or 401 once they withdrew or signed out everywhere.
 
@@ -25,6 +30,9 @@ def current_member(
     A Cognito id token stays valid until it expires even after a global sign-out, so the API
     itself refuses tokens issued before the member's ``signedOutAt`` (R-CK-1) and tokens of
     members it no longer holds (withdrawn, rejected).
+
+    A suspended member (이용정지, R-COL-5) gets 403 MEMBER_SUSPENDED; only routes that must stay
+    open during a suspension pass ``allow_suspended=True``: withdrawal (R-RIGHT-2) and sign-out.
     """
     member = members_dal.get_member(caller.member_id)
     if member is None:
@@ -32,8 +40,11 @@ def current_member(
     signed_out_at = int(member.get("signedOutAt") or 0)
     if signed_out_at and caller.issued_at <= signed_out_at:
         raise Unauthorized("Your session has ended; sign in again.")
+    now = now or utc_now()
+    if not allow_suspended and is_suspended(member, now):
+        raise MemberSuspended()
     if require_policy_consent:
         agreed = ((member.get("consents") or {}).get("required") or {}).get("policyVersion")
-        if version_to_agree(agreed, now or utc_now()) is not None:
+        if version_to_agree(agreed, now) is not None:
             raise PolicyConsentRequired()
     return member

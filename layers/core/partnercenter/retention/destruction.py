@@ -19,7 +19,12 @@ from partnercenter.errors import ValidationFailed
 from partnercenter.hashing import subject_pseudonym
 
 RecordKind = Literal[
-    "member_profile", "retained_data", "signup_application", "verification", "usage_records"
+    "member_profile",
+    "retained_data",
+    "signup_application",
+    "verification",
+    "usage_records",
+    "sanction_record",
 ]
 
 

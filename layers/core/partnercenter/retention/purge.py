@@ -42,6 +42,7 @@ from partnercenter.dal.purge import (
 )
 from partnercenter.observability import logger, metrics
 from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.sanctions.retention import destroy_expired_sanction_records
 
 # Stop this long before the Lambda timeout: one batch and its isolation retries fit in it.
 SAFETY_MS = 10_000
@@ -51,7 +52,7 @@ EXPIRY_PAGE_SIZE = 500
 # Retained record + data key + destruction record; the rest of a transaction is hold rows.
 _FIXED_ITEMS_PER_SUBJECT = 3
 _MAX_HOLDS_IN_TRANSACTION = MAX_TRANSACTION_ITEMS - _FIXED_ITEMS_PER_SUBJECT
-# Loop bounds far above any real backlog (pages of 200-500 items): the deadline stops sooner.
+# Loop bounds far above any real backlog (pages of 500-1,000 items): the deadline stops sooner.
 _MAX_PAGES = 100_000
 
 RETENTION_ENDED = "retention ended"
@@ -89,6 +90,7 @@ class PurgeReport(ApiModel):
     dry_run: bool = False
     expired_verifications: int = 0
     expired_usage_records: int = 0
+    expired_sanction_records: int = 0
 
 
 class PurgeDetail(BaseModel):
@@ -146,6 +148,14 @@ def run_purge(as_of: datetime, *, dry_run: bool, run_id: str, deadline: Deadline
     for kind in ("verification", "usage_records"):
         run.expired(kind)
     report = run.report
+    # Sanction records a year after the sanction ended (R-RET-8): sanctions.retention.
+    report.expired_sanction_records = destroy_expired_sanction_records(
+        now_epoch=run.now_epoch,
+        run_id=run_id,
+        destroyed_at=run._destroyed_at,
+        out_of_time=deadline.passed,
+        dry_run=dry_run,
+    )
     duration_ms = int((time.monotonic() - started) * 1000)
     if not dry_run:
         _emit_metrics(report, duration_ms)
@@ -168,6 +178,11 @@ def _emit_metrics(report: PurgeReport, duration_ms: int) -> None:
     )
     metrics.add_metric(
         name="expiredUsageRecords", unit=MetricUnit.Count, value=report.expired_usage_records
+    )
+    metrics.add_metric(
+        name="expiredSanctionRecords",
+        unit=MetricUnit.Count,
+        value=report.expired_sanction_records,
     )
     metrics.add_metric(name="durationMs", unit=MetricUnit.Milliseconds, value=duration_ms)
 

@@ -7,11 +7,21 @@ items in separated storage under a new data key, writes the automatic hold and t
 record. A failed commit re-enables the account: the member is untouched. After the commit
 only idempotent clean-up remains (global sign-out, deleting the account); the retained record
 is the withdrawal's receipt, so a repeated request finishes that clean-up and answers the same.
+
+Two entry points share that one withdrawal: the member's own request (``withdraw``) and an
+operator acting on the member's written request, by letter, e-mail or phone (the policy's way
+to withdraw, ``withdraw_on_request``); the latter is recorded as the operator's act (access
+record) and its destruction record's reason names the request. A proxy's request is carried
+out only once its proof of agency has been checked (R-RIGHT-4).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
@@ -21,10 +31,18 @@ from partnercenter.crypto import FieldCipher
 from partnercenter.dal import cognito
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
+from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
 from partnercenter.dal.transactions import MAX_ITEMS, TransactionCancelled, write
-from partnercenter.errors import Conflict, Unauthorized
+from partnercenter.errors import (
+    Conflict,
+    NotFound,
+    ProxyEvidenceUnchecked,
+    Unauthorized,
+    ValidationFailed,
+)
+from partnercenter.members.records import ACTIVE
 from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher
 from partnercenter.observability import logger
@@ -38,6 +56,8 @@ from partnercenter.retention.holds import (
     retained_entries,
     retained_items,
 )
+from partnercenter.sanctions.rules import is_suspended
+from partnercenter.sanctions.service import membership_end_entries
 
 
 class WithdrawalRequest(ApiModel):
@@ -49,22 +69,116 @@ class WithdrawalReceipt(ApiModel):
     retained: list[RetainedEntry]
 
 
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:#/-]{1,64}$")]
+
+
+class ProxyReference(ApiModel):
+    """The proxy's deletion request (POST /admin/privacy-requests) with its proof of agency."""
+
+    privacy_request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class WrittenWithdrawalRequest(ApiModel):
+    """The member's (or their proxy's) written request, as the staff received it."""
+
+    channel: Literal["letter", "email", "phone"]
+    received_at: AwareDatetime
+    # Who checked the requester's identity or agency: a staff id, never a name or an address.
+    identity_checked_by: Identifier
+    proxy: ProxyReference | None = None
+
+
 class MemberDataKeyMissing(Exception):
     """The member's data key is gone while their profile is not: nothing can be separated."""
+
+
+@dataclass(frozen=True)
+class WithdrawnBy:
+    """Who carries out the withdrawal, and why, as its records will say."""
+
+    actor: str
+    actor_role: Literal["member", "operator"]
+    source_ip: str
+    action: str  # the access record's action
+    reason: str  # the destruction record's reason
+
+    @classmethod
+    def member(cls, caller: Caller) -> WithdrawnBy:
+        return cls(caller.member_id, "member", caller.source_ip, "withdraw", "withdrawal")
+
+    @classmethod
+    def operator(cls, operator: Caller, request: WrittenWithdrawalRequest) -> WithdrawnBy:
+        who = "a proxy's" if request.proxy else "the member's"
+        checked = "agency" if request.proxy else "identity"
+        reason = (
+            f"withdrawal on {who} written request ({request.channel}, received "
+            f"{iso(request.received_at)}, {checked} checked by {request.identity_checked_by}"
+            + (f", privacy request {request.proxy.privacy_request_id}" if request.proxy else "")
+            + ")"
+        )
+        return cls(
+            operator.member_id, "operator", operator.source_ip, "withdraw_on_request", reason
+        )
 
 
 def withdraw(caller: Caller, request_id: str) -> WithdrawalReceipt:
     """Withdraw the calling member, or answer again for a withdrawal already committed."""
     try:
-        # Withdrawal stays open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1).
-        member = current_member(caller, require_policy_consent=False)
+        # Withdrawal stays open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1),
+        # and during a suspension: the right to withdraw is never suspended (R-COL-5).
+        member = current_member(caller, require_policy_consent=False, allow_suspended=True)
     except Unauthorized:
         # A repeat (or a retry after a fault past the commit): finish and answer the same.
         committed = _already_committed(caller.member_id)
         if committed is None:
             raise
         return committed
-    return _withdraw(member, caller, request_id)
+    return _withdraw(member, WithdrawnBy.member(caller), request_id)
+
+
+def withdraw_on_request(
+    operator: Caller,
+    member_id: str,
+    request: WrittenWithdrawalRequest,
+    request_id: str,
+    now: datetime | None = None,
+) -> WithdrawalReceipt:
+    """An operator withdraws a member on their written request: the same withdrawal, the same
+    answer (R-RIGHT-2); a repeat answers again like the member's own repeat does."""
+    if request.received_at > (now or utc_now()):
+        raise ValidationFailed("receivedAt must not be in the future.", fields=["receivedAt"])
+    if request.proxy is not None:
+        _check_agency(member_id, request.proxy.privacy_request_id)
+    member = members_dal.get_member(member_id)
+    if member is None:
+        committed = _already_committed(member_id)
+        if committed is None:
+            raise NotFound("No such member.")
+        return committed
+    if member.get("status") != ACTIVE:
+        raise NotFound(
+            "No active member with this id; a pending application is decided with "
+            "POST /admin/members/{memberId}/decision."
+        )
+    return _withdraw(member, WithdrawnBy.operator(operator, request), request_id)
+
+
+def _check_agency(member_id: str, privacy_request_id: str) -> None:
+    """A proxy withdraws a member only through a deletion request whose agency was checked."""
+    filed = privacy_requests_dal.get(privacy_request_id)
+    if filed is None or filed.get("memberId") != member_id or filed.get("channel") != "proxy":
+        raise NotFound("No proxy privacy request with this id for this member.")
+    if filed.get("kind") != "delete":
+        raise ValidationFailed(
+            "A proxy withdraws a member through a deletion request (kind delete); file one with "
+            "the proof of agency for this.",
+            fields=["proxy.privacyRequestId"],
+        )
+    if not filed.get("evidenceCheckedAt"):
+        raise ProxyEvidenceUnchecked(
+            "A proxy's withdrawal request is carried out only once an operator has checked the "
+            "proof of agency (POST /admin/privacy-requests/{requestId}/evidence-checked)."
+        )
 
 
 def _already_committed(member_id: str) -> WithdrawalReceipt | None:
@@ -113,7 +227,7 @@ def _member_deletes(
     return deletes
 
 
-def _withdraw(member: dict[str, Any], caller: Caller, request_id: str) -> WithdrawalReceipt:
+def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
     member_id = str(member["memberId"])
     now = utc_now()
     existing, version = load_holds(member_id)
@@ -131,11 +245,11 @@ def _withdraw(member: dict[str, Any], caller: Caller, request_id: str) -> Withdr
         return committed
     # Opening the items to move them is an access to personal data (R-SEC-2).
     record_access(
-        actor=member_id,
-        actor_role="member",
+        actor=by.actor,
+        actor_role=by.actor_role,
         member_id=member_id,
-        action="withdraw",
-        source_ip=caller.source_ip,
+        action=by.action,
+        source_ip=by.source_ip,
     )
     # Separated storage: the kept items under a new data key that RetainedKey wraps (R-RET-5).
     retained_key = new_data_key(retained_subject(member_id), RETAINED_DATA)
@@ -166,10 +280,12 @@ def _withdraw(member: dict[str, Any], caller: Caller, request_id: str) -> Withdr
             member_id=member_id,
             kind="member_profile",
             items=destroyed,
-            reason="withdrawal",
+            reason=by.reason,
             run_id=f"withdrawal-{request_id}",
             at=now,
         ),
+        # Open sanctions end with the membership; their records' retention starts (R-RET-8).
+        *membership_end_entries(member, now),
     ]
     # Consent history rides along while it fits; _finish deletes any rest after the commit.
     entries += member_deletes[3 : 3 + MAX_ITEMS - len(entries)]
@@ -183,8 +299,9 @@ def _withdraw(member: dict[str, Any], caller: Caller, request_id: str) -> Withdr
         committed = _already_committed(member_id)
         if committed is not None:
             return committed
-        if username is not None:
-            # Nothing changed (even if the disabling's reply was lost): the member is untouched.
+        if username is not None and not is_suspended(member, now):
+            # Nothing changed (even if the disabling's reply was lost): the member is untouched;
+            # a suspended member's account stays disabled, as it was.
             cognito.enable_user(username)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})

@@ -1,0 +1,63 @@
+"""Notices to members (R-NOT-1, R-NOT-2, R-SEC-4): operators create them and read their
+reports; every few minutes, deliveries a request could not finish are resumed."""
+
+import time
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnercenter.api import PartnerCenterResolver
+from partnercenter.clock import utc_now
+from partnercenter.notices.campaigns import (
+    NoticeReport,
+    NoticeRequest,
+    create_notice,
+    notice_report,
+    resume_unfinished,
+)
+from partnercenter.observability import logger, metrics, tracer
+
+app = PartnerCenterResolver()
+API_BUDGET_SECONDS = 20.0  # delivering within the request, under API Gateway's 29 s
+MARGIN_SECONDS = 5.0  # left to answer (the report reads the deliveries)
+
+NoticeId = Annotated[
+    str, Path(alias="noticeId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+]
+
+
+def _out_of_time(budget_seconds: float, context: LambdaContext) -> Any:
+    started = time.monotonic()
+    lambda_deadline = started + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
+    deadline = min(started + budget_seconds, lambda_deadline)
+    return lambda: time.monotonic() > deadline
+
+
+@app.post("/admin/notices", status_code=201)
+def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeReport]:
+    operator = app.operator()
+    report = create_notice(operator, request, _out_of_time(API_BUDGET_SECONDS, app.lambda_context))
+    return Response(status_code=201, content_type="application/json", body=report)
+
+
+@app.get("/admin/notices/<noticeId>")
+def get_notice(notice_id: NoticeId) -> NoticeReport:
+    app.operator()
+    return notice_report(notice_id)
+
+
+def _scheduled(context: LambdaContext) -> dict[str, Any]:
+    report = resume_unfinished(utc_now(), _out_of_time(float("inf"), context))
+    logger.info("notice delivery resumed", extra=report.model_dump(by_alias=True))
+    return report.model_dump(by_alias=True)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "httpMethod" in event:
+        return app.resolve(event, context)
+    return _scheduled(context)

@@ -1,0 +1,58 @@
+"""Sanctions (이용정지, R-COL-5): operators suspend and lift; hourly, timed sanctions that have
+ended stop blocking sign-in."""
+
+import time
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnercenter.api import PartnerCenterResolver
+from partnercenter.clock import utc_now
+from partnercenter.observability import logger, metrics, tracer
+from partnercenter.sanctions.service import (
+    Sanction,
+    SanctionCreated,
+    SanctionRequest,
+    end_elapsed_sanctions,
+    impose_sanction,
+    lift_sanction,
+)
+
+app = PartnerCenterResolver()
+MARGIN_SECONDS = 10.0
+
+MemberId = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
+SanctionId = Annotated[
+    str, Path(alias="sanctionId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+]
+
+
+@app.post("/admin/members/<memberId>/sanctions", status_code=201)
+def post_sanction(
+    member_id: MemberId, request: Annotated[SanctionRequest, Body()]
+) -> Response[SanctionCreated]:
+    created = impose_sanction(app.operator(), member_id, request)
+    return Response(status_code=201, content_type="application/json", body=created)
+
+
+@app.post("/admin/members/<memberId>/sanctions/<sanctionId>/lift")
+def post_lift(member_id: MemberId, sanction_id: SanctionId) -> Sanction:
+    return lift_sanction(app.operator(), member_id, sanction_id)
+
+
+def _scheduled(context: LambdaContext) -> dict[str, Any]:
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
+    report = end_elapsed_sanctions(utc_now(), lambda: time.monotonic() > deadline)
+    logger.info("sanction sweep done", extra=report.model_dump(by_alias=True))
+    return report.model_dump(by_alias=True)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "httpMethod" in event:
+        return app.resolve(event, context)
+    return _scheduled(context)

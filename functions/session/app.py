@@ -1,0 +1,25 @@
+"""POST /members/me/sign-out: the member's sessions end everywhere (R-CK-1)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnercenter.api import PartnerCenterResolver
+from partnercenter.members.signout import SignedOut, sign_out
+from partnercenter.observability import logger, metrics, tracer
+from partnercenter.usage import record_usage
+
+app = PartnerCenterResolver()
+app.use([record_usage])  # R-COL-5: every member request leaves a usage record
+
+
+@app.post("/members/me/sign-out")
+def post_sign_out() -> SignedOut:
+    return sign_out(app.caller())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,179 @@
+"""SanctionsTable (``memberId``, ``sanctionId``): suspension records (R-COL-5), kept per R-RET-8.
+
+The sparse GSI ``byBlockEnd`` (``blocked``, ``endsAt``) holds only the timed sanctions whose
+sign-in block may still be in place, so the hourly sweep reads only those that have ended.
+Records past their retention are found by a bounded, filtered Scan (a few per year at most).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from partnercenter.config import get_settings
+from partnercenter.dal.aws import client
+from partnercenter.dal.codec import from_item, to_item, to_value
+
+BLOCKED = "BLOCKED"
+BLOCK_END_INDEX = "byBlockEnd"
+_MAX_PAGES = 1_000  # a member has a handful of sanctions; a bound all the same
+
+
+def configured() -> bool:
+    return bool(get_settings().sanctions_table)
+
+
+def _table() -> str:
+    table = get_settings().sanctions_table
+    if not table:
+        raise RuntimeError("SANCTIONS_TABLE is not configured")
+    return table
+
+
+def _key(member_id: str, sanction_id: str) -> dict[str, Any]:
+    return {"memberId": {"S": member_id}, "sanctionId": {"S": sanction_id}}
+
+
+def put_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """TransactWriteItems entry: a new sanction record."""
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": to_item(row),
+            "ConditionExpression": "attribute_not_exists(sanctionId)",
+        }
+    }
+
+
+def get(member_id: str, sanction_id: str) -> dict[str, Any] | None:
+    item = (
+        client("dynamodb")
+        .get_item(TableName=_table(), Key=_key(member_id, sanction_id), ConsistentRead=True)
+        .get("Item")
+    )
+    return from_item(item) if item else None
+
+
+def of_member(member_id: str) -> list[dict[str, Any]]:
+    """Every sanction record of the member still kept."""
+    rows: list[dict[str, Any]] = []
+    start_key: dict[str, Any] | None = None
+    for _ in range(_MAX_PAGES):
+        params: dict[str, Any] = {
+            "TableName": _table(),
+            "KeyConditionExpression": "memberId = :m",
+            "ExpressionAttributeValues": {":m": {"S": member_id}},
+            "ConsistentRead": True,
+        }
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        answer = client("dynamodb").query(**params)
+        rows += [from_item(i) for i in answer.get("Items", [])]
+        start_key = answer.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    return rows
+
+
+def _update(
+    member_id: str, sanction_id: str, expression: str, values: dict[str, Any], condition: str
+) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": _key(member_id, sanction_id),
+            "UpdateExpression": expression,
+            # Never create a record by updating one that is not there.
+            "ConditionExpression": f"attribute_exists(sanctionId) AND {condition}",
+            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
+        }
+    }
+
+
+def lift_entry(
+    member_id: str, sanction_id: str, lifted_at: str, lifted_by: str, expires_epoch: int
+) -> dict[str, Any]:
+    """TransactWriteItems entry: the sanction is lifted (once) and its retention starts."""
+    return _update(
+        member_id,
+        sanction_id,
+        "SET liftedAt = :at, liftedBy = :by, expiresAtEpoch = :exp",
+        {":at": lifted_at, ":by": lifted_by, ":exp": expires_epoch},
+        "attribute_not_exists(liftedAt)",
+    )
+
+
+def membership_end_entry(
+    member_id: str, sanction_id: str, ended_at: str, expires_epoch: int
+) -> dict[str, Any]:
+    """TransactWriteItems entry: the member withdrew, so the sanction no longer applies."""
+    return _update(
+        member_id,
+        sanction_id,
+        "SET membershipEndedAt = :at, expiresAtEpoch = :exp REMOVE blocked",
+        {":at": ended_at, ":exp": expires_epoch},
+        "attribute_not_exists(membershipEndedAt)",
+    )
+
+
+def clear_block(member_id: str, sanction_id: str) -> None:
+    """The account no longer needs blocking for this sanction (a record already gone is fine)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(),
+            Key=_key(member_id, sanction_id),
+            UpdateExpression="REMOVE blocked",
+            ConditionExpression="attribute_exists(sanctionId)",
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def blocked_ended_page(
+    as_of: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    """(memberId, sanctionId) of timed sanctions ended by ``as_of`` whose block is not cleared."""
+    params: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": BLOCK_END_INDEX,
+        "KeyConditionExpression": "blocked = :b AND endsAt <= :asOf",
+        "ExpressionAttributeValues": {":b": {"S": BLOCKED}, ":asOf": {"S": as_of}},
+        "Limit": limit,
+    }
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").query(**params)
+    found = [(i["memberId"]["S"], i["sanctionId"]["S"]) for i in answer.get("Items", [])]
+    return found, answer.get("LastEvaluatedKey")
+
+
+def expired_page(
+    now_epoch: int, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    """(memberId, sanctionId) of records whose retention ended before ``now_epoch``."""
+    params: dict[str, Any] = {
+        "TableName": _table(),
+        "FilterExpression": "expiresAtEpoch < :now",
+        "ProjectionExpression": "memberId, sanctionId",
+        "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+        "Limit": limit,
+    }
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").scan(**params)
+    found = [(i["memberId"]["S"], i["sanctionId"]["S"]) for i in answer.get("Items", [])]
+    return found, answer.get("LastEvaluatedKey")
+
+
+def expired_delete(member_id: str, sanction_id: str, now_epoch: int) -> dict[str, Any]:
+    """TransactWriteItems entry: delete a record only while it exists and is still past due."""
+    return {
+        "Delete": {
+            "TableName": _table(),
+            "Key": _key(member_id, sanction_id),
+            "ConditionExpression": "expiresAtEpoch < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+        }
+    }

@@ -1,0 +1,1 @@
+"""Notices to members: policy changes, business transfers, breaches (R-NOT-1, R-NOT-2, R-SEC-4)."""

@@ -1,0 +1,51 @@
+"""Announcements on the policy page: notices whose announcement period runs (R-NOT-2: a business
+transfer stays announced at least 30 days; other notices may be announced too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from partnercenter.api import ApiModel
+from partnercenter.clock import iso
+from partnercenter.dal import notices as notices_dal
+from partnercenter.policy.versions import policy_as_published
+
+MAX_ANNOUNCEMENTS = 50
+
+
+class Announcement(ApiModel):
+    notice_id: str
+    kind: str
+    subject: str
+    body: str
+    announced_at: str
+    announce_until: str
+
+
+def announcements(now: datetime) -> list[Announcement]:
+    """What is announced at ``now``, the longest-standing first."""
+    if not notices_dal.configured():
+        return []
+    rows = notices_dal.announced(iso(now), MAX_ANNOUNCEMENTS)
+    return sorted(
+        (
+            Announcement(
+                notice_id=row["noticeId"],
+                kind=row["kind"],
+                subject=row["subject"],
+                body=row["body"],
+                announced_at=row["createdAt"],
+                announce_until=row["announceUntil"],
+            )
+            for row in rows
+        ),
+        key=lambda a: a.announced_at,
+    )
+
+
+def privacy_policy_page(now: datetime) -> dict[str, Any]:
+    """``GET /privacy-policy``: the policy as published, with the running announcements."""
+    page = policy_as_published(now)
+    page["announcements"] = [a.model_dump(by_alias=True) for a in announcements(now)]
+    return page

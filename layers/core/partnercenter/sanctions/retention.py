@@ -1,0 +1,65 @@
+"""The purge's step for sanction records (R-RET-8): destroyed a year after the sanction ended.
+
+Each record goes in its own transaction with its destruction record (R-RET-7), deleted only
+while it is still past due, so a re-run or a concurrent run never counts or records it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.retention.destruction import destruction_record_put
+
+SANCTION_RETENTION_ENDED = "sanction record retention ended (1 year after the sanction)"
+SANCTION_ITEMS = ["reason", "startsAt", "endsAt", "liftedAt"]
+PAGE_SIZE = 500
+_MAX_PAGES = 10_000  # far above any number of sanctions; the deadline stops sooner
+
+
+def destroy_expired_sanction_records(
+    *,
+    now_epoch: int,
+    run_id: str,
+    destroyed_at: Callable[[], datetime],
+    out_of_time: Callable[[], bool],
+    dry_run: bool,
+) -> int:
+    """Destroy (or, in a dry run, count) sanction records past their retention."""
+    if not sanctions_dal.configured():
+        return 0
+    count = 0
+    start_key: dict[str, Any] | None = None
+    for _ in range(_MAX_PAGES):
+        if out_of_time():
+            break  # TTL stays the backstop; the next run scans again
+        found, start_key = sanctions_dal.expired_page(now_epoch, PAGE_SIZE, start_key)
+        for member_id, sanction_id in found:
+            if dry_run or _destroy(member_id, sanction_id, now_epoch, run_id, destroyed_at()):
+                count += 1
+        if start_key is None:
+            break
+    return count
+
+
+def _destroy(member_id: str, sanction_id: str, now_epoch: int, run_id: str, at: datetime) -> bool:
+    try:
+        write(
+            [
+                sanctions_dal.expired_delete(member_id, sanction_id, now_epoch),
+                destruction_record_put(
+                    member_id=member_id,
+                    kind="sanction_record",
+                    items=SANCTION_ITEMS,
+                    reason=SANCTION_RETENTION_ENDED,
+                    run_id=run_id,
+                    at=at,
+                ),
+            ]
+        )
+    except TransactionCancelled:
+        return False  # gone already (TTL, another run)
+    return True

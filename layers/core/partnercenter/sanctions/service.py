@@ -1,0 +1,253 @@
+"""Operators suspend (이용정지) and lift; a suspended member can neither sign in nor use member
+routes (R-COL-5). Sanction records are usage records with their own retention (R-RET-8).
+
+A sanction is written in ONE transaction with the member's profile map of open sanctions
+(optimistic locking on the profile's ``version``), which ``current_member`` reads to refuse
+member routes with 403 MEMBER_SUSPENDED. Sign-in is refused by disabling the Cognito account:
+before the commit (re-enabled if the commit fails and nothing else suspends the member), so no
+moment exists in which a committed sanction leaves sign-in open. Re-enabling happens when the
+last sanction in force is lifted or, for a sanction with an end date, when the hourly sweep
+finds it ended; the record's ``blocked`` flag stays until that step is done, so a failure is
+retried (a repeated lift, the next sweep).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime
+
+from partnercenter.api import ApiModel, Caller
+from partnercenter.audit.access_records import record_access
+from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.dal import cognito
+from partnercenter.dal import members as members_dal
+from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.errors import Conflict, NotFound, ValidationFailed
+from partnercenter.members.records import ACTIVE, profile_update
+from partnercenter.observability import logger
+from partnercenter.retention.holds import Text
+from partnercenter.sanctions.rules import (
+    effective_end,
+    in_force,
+    is_suspended,
+    open_sanctions,
+    record_expiry_epoch,
+)
+
+SWEEP_PAGE_SIZE = 100
+_MAX_SWEEP_PAGES = 10_000  # far above any backlog; the deadline stops sooner
+
+
+class SanctionRequest(ApiModel):
+    reason: Text
+    starts_at: AwareDatetime | None = None  # default: now; never later than now
+    ends_at: AwareDatetime | None = None  # absent: in force until lifted
+
+
+class SanctionCreated(ApiModel):
+    sanction_id: str
+
+
+class Sanction(ApiModel):
+    sanction_id: str
+    reason: str
+    starts_at: str
+    ends_at: str | None = None
+    lifted_at: str | None = None
+    in_force: bool
+
+
+class SweepReport(ApiModel):
+    ended: int = 0
+    remaining: bool = False
+
+
+def _view(row: dict[str, Any], now: datetime) -> Sanction:
+    return Sanction(
+        sanction_id=row["sanctionId"],
+        reason=row["reason"],
+        starts_at=row["startsAt"],
+        ends_at=row.get("endsAt"),
+        lifted_at=row.get("liftedAt"),
+        in_force=not row.get("liftedAt")
+        and not row.get("membershipEndedAt")
+        and in_force(row, now),
+    )
+
+
+def sanctions_of(member_id: str, now: datetime) -> list[Sanction]:
+    """The member's sanction records still kept, oldest first (shown on GET /members/me)."""
+    if not sanctions_dal.configured():
+        return []
+    rows = sorted(sanctions_dal.of_member(member_id), key=lambda r: r["startsAt"])
+    return [_view(row, now) for row in rows]
+
+
+def _active_member(member_id: str) -> dict[str, Any]:
+    member = members_dal.get_member(member_id)
+    if member is None or member.get("status") != ACTIVE:
+        raise NotFound("No active member with this id.")
+    return member
+
+
+def impose_sanction(
+    operator: Caller, member_id: str, request: SanctionRequest, now: datetime | None = None
+) -> SanctionCreated:
+    now = now or utc_now()
+    starts = request.starts_at or now
+    if starts > now:
+        raise ValidationFailed(
+            "A sanction is recorded when it starts: leave startsAt out or give a past time.",
+            fields=["startsAt"],
+        )
+    if request.ends_at is not None and request.ends_at <= now:
+        raise ValidationFailed("endsAt must be in the future.", fields=["endsAt"])
+    member = _active_member(member_id)
+    sanction_id = str(uuid.uuid4())
+    entry = {"startsAt": iso(starts)}
+    row: dict[str, Any] = {
+        "memberId": member_id,
+        "sanctionId": sanction_id,
+        "reason": request.reason,
+        "startsAt": entry["startsAt"],
+        "createdAt": iso(now),
+        "createdBy": operator.member_id,
+        "blocked": sanctions_dal.BLOCKED,
+    }
+    if request.ends_at is not None:
+        entry["endsAt"] = row["endsAt"] = iso(request.ends_at)
+        row["expiresAtEpoch"] = record_expiry_epoch(request.ends_at)
+    record_access(
+        actor=operator.member_id,
+        actor_role="operator",
+        member_id=member_id,
+        action="impose_sanction",
+        source_ip=operator.source_ip,
+    )
+    already_blocked = is_suspended(member, now)
+    username = cognito.username_of(member_id)
+    try:
+        if username is not None:
+            cognito.disable_user(username)  # no sign-in from the commit on (R-COL-5)
+        write(
+            [
+                sanctions_dal.put_entry(row),
+                profile_update(
+                    member_id,
+                    int(member["version"]),
+                    {"sanctions": {**open_sanctions(member), sanction_id: entry}},
+                ),
+            ]
+        )
+    except Exception as exc:
+        if username is not None and not already_blocked:
+            cognito.enable_user(username)  # nothing was written: the member is as before
+        if isinstance(exc, TransactionCancelled):
+            raise Conflict("The member changed meanwhile; retry.") from None
+        raise
+    logger.info("sanction imposed", extra={"timed": request.ends_at is not None})
+    return SanctionCreated(sanction_id=sanction_id)
+
+
+def lift_sanction(
+    operator: Caller, member_id: str, sanction_id: str, now: datetime | None = None
+) -> Sanction:
+    """Lift a sanction; lifting one already lifted only finishes re-enabling sign-in."""
+    now = now or utc_now()
+    row = sanctions_dal.get(member_id, sanction_id)
+    if row is None:
+        raise NotFound("No such sanction.")
+    if not row.get("liftedAt"):
+        record_access(
+            actor=operator.member_id,
+            actor_role="operator",
+            member_id=member_id,
+            action="lift_sanction",
+            source_ip=operator.source_ip,
+        )
+        end = min(filter(None, (effective_end(row), now)))
+        entries = [
+            sanctions_dal.lift_entry(
+                member_id, sanction_id, iso(now), operator.member_id, record_expiry_epoch(end)
+            )
+        ]
+        member = members_dal.get_member(member_id)
+        if member is not None and sanction_id in open_sanctions(member):
+            entries.append(_without(member, sanction_id))
+        try:
+            write(entries)
+        except TransactionCancelled as cancelled:
+            if not cancelled.failed(0):
+                raise Conflict("The member changed meanwhile; retry.") from None
+            # Another request lifted it first: only the finishing step below is left.
+        row = sanctions_dal.get(member_id, sanction_id) or row
+    _release_sign_in(member_id, sanction_id, now)
+    return _view(row, now)
+
+
+def _without(member: dict[str, Any], sanction_id: str) -> dict[str, Any]:
+    """The profile update that drops one sanction from the member's open sanctions."""
+    remaining = {k: v for k, v in open_sanctions(member).items() if k != sanction_id}
+    return profile_update(str(member["memberId"]), int(member["version"]), {"sanctions": remaining})
+
+
+def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
+    """Re-enable sign-in unless another sanction still suspends the member; then clear the flag.
+
+    Idempotent: run again by a repeated lift or the next sweep if any step fails.
+    """
+    member = members_dal.get_member(member_id)
+    if member is not None and not is_suspended(member, now):
+        username = cognito.username_of(member_id)
+        if username is not None:
+            cognito.enable_user(username)
+    sanctions_dal.clear_block(member_id, sanction_id)
+
+
+def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> SweepReport:
+    """The hourly sweep: timed sanctions whose end has passed stop blocking sign-in."""
+    report = SweepReport()
+    start_key: dict[str, Any] | None = None
+    for _ in range(_MAX_SWEEP_PAGES):
+        found, start_key = sanctions_dal.blocked_ended_page(iso(now), SWEEP_PAGE_SIZE, start_key)
+        for member_id, sanction_id in found:
+            if out_of_time():
+                report.remaining = True
+                return report
+            _end_elapsed(member_id, sanction_id, now)
+            report.ended += 1
+        if start_key is None:
+            break
+    return report
+
+
+def _end_elapsed(member_id: str, sanction_id: str, now: datetime) -> None:
+    member = members_dal.get_member(member_id)
+    entry = open_sanctions(member or {}).get(sanction_id)
+    if member is not None and entry is not None and not in_force(entry, now):
+        try:
+            write([_without(member, sanction_id)])
+        except TransactionCancelled:
+            logger.info("sanction sweep lost a race; the next run retries")
+            return
+    _release_sign_in(member_id, sanction_id, now)
+
+
+def membership_end_entries(member: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """Withdrawal's transaction entries: sanctions still open end with the membership, and
+    their records' retention starts now (R-RET-8)."""
+    entries = []
+    for sanction_id, entry in open_sanctions(member).items():
+        ends = entry.get("endsAt")
+        if ends is None or parse_iso(ends) > now:
+            entries.append(
+                sanctions_dal.membership_end_entry(
+                    str(member["memberId"]), sanction_id, iso(now), record_expiry_epoch(now)
+                )
+            )
+    return entries
