@@ -30,7 +30,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.lambda_runtime import LambdaRuntime, RuntimeStopped, Throttled
-from local.template import REPO_ROOT, Route
+from local.template import REPO_ROOT, GatewayResponse, Route
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -56,9 +56,25 @@ _SWAGGER_UI = """<!doctype html>
 """
 
 
-def _gateway_response(status: int, message: str, error_type: str, request_id: str) -> Response:
-    """One of API Gateway's own answers (gateway responses), in its JSON shape."""
-    response = Response(json.dumps({"message": message}), status, mimetype="application/json")
+def _gateway_response(
+    status: int,
+    message: str,
+    error_type: str,
+    request_id: str,
+    *,
+    kind: str | None = None,
+    responses: Mapping[str, GatewayResponse] | None = None,
+) -> Response:
+    """One of API Gateway's own answers: the template's gateway response of that ``kind`` (or
+    its DEFAULT_4XX/5XX) where it declares one, else API Gateway's stock JSON shape."""
+    configured = (responses or {}).get(kind or "") or (responses or {}).get(
+        "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    )
+    body = json.dumps({"message": message})
+    if configured is not None and configured.json_template is not None:
+        status = configured.status or status
+        body = configured.json_template.replace("$context.requestId", request_id)
+    response = Response(body, status, mimetype="application/json")
     response.headers["x-amzn-RequestId"] = request_id
     response.headers["x-amzn-ErrorType"] = error_type
     return response
@@ -184,6 +200,12 @@ class ApiFront:
         self._p = provisioned
         self._runtime = runtime
         self._routes = _RouteTable(provisioned.routes)
+        # One API in the template; its gateway responses answer for every refusal of its own.
+        self._responses = {
+            kind: answer
+            for api in provisioned.model.apis.values()
+            for kind, answer in api.gateway_responses.items()
+        }
         self._vendor_simulator = vendor_simulator
         self._vendor_simulator_problem = vendor_simulator_problem
         self._docs_file = docs_file
@@ -238,6 +260,8 @@ class ApiFront:
                 "Missing Authentication Token",
                 "MissingAuthenticationTokenException",
                 request_id,
+                kind="MISSING_AUTHENTICATION_TOKEN",
+                responses=self._responses,
             )
         route, path_parameters = matched
         response = self._call_route(request, route, path_parameters, request_id)
@@ -255,11 +279,25 @@ class ApiFront:
                 [self._p.physical_id(pool) for pool in authorizer.user_pools],
             )
             if claims is None:
-                return _gateway_response(401, "Unauthorized", "UnauthorizedException", request_id)
+                return _gateway_response(
+                    401,
+                    "Unauthorized",
+                    "UnauthorizedException",
+                    request_id,
+                    kind="UNAUTHORIZED",
+                    responses=self._responses,
+                )
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
-            return _gateway_response(413, "Request Too Long", "RequestTooLarge", request_id)
+            return _gateway_response(
+                413,
+                "Request Too Long",
+                "RequestTooLarge",
+                request_id,
+                kind="REQUEST_TOO_LARGE",
+                responses=self._responses,
+            )
         event = self._proxy_event(
             request,
             route=route,
@@ -271,12 +309,25 @@ class ApiFront:
         try:
             result = self._runtime.invoke(route.function, event, request_id=request_id)
         except Throttled:
-            return _gateway_response(429, "Too Many Requests", "ThrottledException", request_id)
+            return _gateway_response(
+                429,
+                "Too Many Requests",
+                "ThrottledException",
+                request_id,
+                kind="THROTTLED",
+                responses=self._responses,
+            )
         except RuntimeStopped:
-            return _gateway_response(503, "Service Unavailable", "ServiceUnavailable", request_id)
+            return _gateway_response(
+                503,
+                "Service Unavailable",
+                "ServiceUnavailable",
+                request_id,
+                responses=self._responses,
+            )
         if result.error:
-            return _internal_error(request_id)
-        return _proxy_response(result.payload, request_id)
+            return _internal_error(request_id, self._responses)
+        return _proxy_response(result.payload, request_id, self._responses)
 
     def _proxy_event(
         self,
@@ -369,13 +420,19 @@ class ApiFront:
         print(_CONTEXT_VARIABLE.sub(lambda m: values.get(m.group(1), "-"), log_format), flush=True)
 
 
-def _internal_error(request_id: str) -> Response:
+def _internal_error(request_id: str, responses: Mapping[str, GatewayResponse]) -> Response:
     return _gateway_response(
-        502, "Internal server error", "InternalServerErrorException", request_id
+        502,
+        "Internal server error",
+        "InternalServerErrorException",
+        request_id,
+        responses=responses,
     )
 
 
-def _proxy_response(payload: bytes, request_id: str) -> Response:
+def _proxy_response(
+    payload: bytes, request_id: str, responses: Mapping[str, GatewayResponse]
+) -> Response:
     """The function's proxy result as the HTTP response; malformed results are a 502."""
     try:
         result = json.loads(payload)
@@ -387,7 +444,7 @@ def _proxy_response(payload: bytes, request_id: str) -> Response:
         single = result.get("headers") or {}
         multi = result.get("multiValueHeaders") or {}
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
-        return _internal_error(request_id)
+        return _internal_error(request_id, responses)
     response = Response(data, status)
     response.headers.remove("Content-Type")
     for name, values in multi.items():

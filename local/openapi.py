@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import importlib.util
 import json
 import sys
@@ -39,7 +38,6 @@ DEFAULT_OUTPUT = REPO_ROOT / "docs" / "openapi.json"
 ERRORS_MODULE = f"{PACKAGE}.errors"
 SCHEMA_REF = "#/components/schemas/"
 ERROR_BODY = "ErrorBody"
-GATEWAY_ERROR = "GatewayError"
 # Powertools' own validation schemas, replaced by the contract's error body.
 _POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -368,19 +366,12 @@ def _error_body_schema() -> dict[str, Any]:
     return schema
 
 
-_GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "API Gateway's own answer (gateway response), e.g. the authorizer's 401.",
-    "properties": {"message": {"type": "string"}},
-    "required": ["message"],
-    "additionalProperties": False,
-}
 # Every route: the shared resolver refuses undecodable bodies and failed validation (422) and
 # multipart or non-JSON bodies (415) before any handler runs.
 _RESOLVER_ERRORS = {422: ("VALIDATION_FAILED",), 415: ("UNSUPPORTED_MEDIA_TYPE",)}
 
 
-def _error_response(codes: Iterable[str], *, gateway: bool = False) -> dict[str, Any]:
+def _error_response(codes: Iterable[str]) -> dict[str, Any]:
     ordered = sorted(set(codes))
     schema: dict[str, Any] = {
         "allOf": [
@@ -388,10 +379,9 @@ def _error_response(codes: Iterable[str], *, gateway: bool = False) -> dict[str,
             {"type": "object", "properties": {"code": {"type": "string", "enum": ordered}}},
         ]
     }
+    # The gateway's own refusals (the authorizer's 401) use the same body: template.yaml's
+    # GatewayResponses.
     description = ", ".join(ordered)
-    if gateway:
-        schema = {"anyOf": [schema, {"$ref": f"{SCHEMA_REF}{GATEWAY_ERROR}"}]}
-        description += "; or the authorizer's own answer when the token is missing or invalid"
     return {
         "description": description,
         "content": {"application/json": {"schema": schema}},
@@ -468,7 +458,6 @@ def build_document(model: TemplateModel | None = None) -> dict[str, Any]:
     if missing:
         raise OpenApiError(f"no function's resolver describes {', '.join(missing)}")
     schemas[ERROR_BODY] = _error_body_schema()
-    schemas[GATEWAY_ERROR] = copy.deepcopy(_GATEWAY_ERROR_SCHEMA)
     return {
         "openapi": "3.1.0",
         "info": _info(),
@@ -535,9 +524,7 @@ def _operation(
     else:
         result["security"] = []
     for status in sorted(by_status):
-        responses[str(status)] = _error_response(
-            by_status[status], gateway=status == 401 and route.authorizer is not None
-        )
+        responses[str(status)] = _error_response(by_status[status])
     result["responses"] = {key: responses[key] for key in sorted(responses)}
     return result
 

@@ -18,7 +18,7 @@ import secrets
 import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.model import Shape
@@ -231,13 +231,14 @@ def _fit_to_shape(value: Any, shape: Shape) -> Any:
     ("60", "true") to the shape's types: the template's properties pass through unchanged
     wherever CloudFormation and the API agree on names."""
     kind = shape.type_name
+    # botocore's Shape subclasses carry members/member/value; the stubs only know Shape.
     if kind == "structure":
-        members = shape.members
+        members = cast(Any, shape).members
         fitted: Any = {k: _fit_to_shape(v, members[k]) for k, v in value.items() if k in members}
     elif kind == "list":
-        fitted = [_fit_to_shape(v, shape.member) for v in value]
+        fitted = [_fit_to_shape(v, cast(Any, shape).member) for v in value]
     elif kind == "map":
-        fitted = {k: _fit_to_shape(v, shape.value) for k, v in value.items()}
+        fitted = {k: _fit_to_shape(v, cast(Any, shape).value) for k, v in value.items()}
     elif kind in ("integer", "long"):
         fitted = int(value)
     elif kind == "boolean":
@@ -353,7 +354,7 @@ class _Creator:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.client(
+            self._clients[service] = self._session.client(  # type: ignore[call-overload]
                 service, region_name=self.p.region, endpoint_url=self._endpoint_url
             )
         return self._clients[service]

@@ -63,7 +63,7 @@ class TemplateError(ValueError):
 
 
 # ---------------------------------------------------------------------------- YAML
-class CfnYamlLoader(yaml.SafeLoader):  # type: ignore[misc]  # no stubs for yaml
+class CfnYamlLoader(yaml.SafeLoader):
     """A YAML loader that turns CloudFormation short tags into their ``Fn::`` forms."""
 
 
@@ -77,8 +77,10 @@ def _construct_tag(tag: str) -> Any:
                 value = value.split(".", 1)
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
-        else:
+        elif isinstance(node, yaml.MappingNode):
             value = loader.construct_mapping(node, deep=True)
+        else:
+            raise TemplateError(f"!{tag} takes a scalar, a list or a mapping")
         return {key: value}
 
     return construct
@@ -132,12 +134,21 @@ class Authorizer:
 
 
 @dataclass(frozen=True)
+class GatewayResponse:
+    """How the API answers a refusal of its own (a 401 from the authorizer, an unknown route)."""
+
+    status: int | None
+    json_template: str | None
+
+
+@dataclass(frozen=True)
 class Api:
-    """A REST API: its stage name (symbolic) and its authorizers."""
+    """A REST API: its stage name (symbolic), its authorizers and its gateway responses."""
 
     logical_id: str
     stage: Any
     authorizers: Mapping[str, Authorizer]
+    gateway_responses: Mapping[str, GatewayResponse]
 
 
 @dataclass(frozen=True)
@@ -367,7 +378,19 @@ def _api(resource: Resource, resources: Mapping[str, Resource]) -> Api:
     ]
     if len(stages) != 1:
         raise TemplateError(f"{resource.logical_id}: expected exactly one stage")
-    return Api(logical_id=resource.logical_id, stage=stages[0], authorizers=authorizers)
+    gateway_responses = {
+        kind: GatewayResponse(
+            status=int(answer["statusCode"]) if "statusCode" in answer else None,
+            json_template=(answer.get("responseTemplates") or {}).get("application/json"),
+        )
+        for kind, answer in body.get("x-amazon-apigateway-gateway-responses", {}).items()
+    }
+    return Api(
+        logical_id=resource.logical_id,
+        stage=stages[0],
+        authorizers=authorizers,
+        gateway_responses=gateway_responses,
+    )
 
 
 def _integration_function(uri: Any, where: str, functions: Mapping[str, Function]) -> str:

@@ -152,28 +152,31 @@ def test_proxy_result_becomes_the_http_response(client: Client, runtime: Recordi
 
 
 @pytest.mark.parametrize(
-    ("answer", "status", "message"),
+    ("answer", "status", "code"),
     [
-        (InvokeResult(b'{"errorType": "ValueError"}', error=True), 502, "Internal server error"),
-        (InvokeResult(b'{"body": "no status"}', error=False), 502, "Internal server error"),
-        (InvokeResult(b"[1, 2]", error=False), 502, "Internal server error"),
-        (Throttled("PolicyFunction"), 429, "Too Many Requests"),
+        (InvokeResult(b'{"errorType": "ValueError"}', error=True), 502, "INTERNAL_ERROR"),
+        (InvokeResult(b'{"body": "no status"}', error=False), 502, "INTERNAL_ERROR"),
+        (InvokeResult(b"[1, 2]", error=False), 502, "INTERNAL_ERROR"),
+        (Throttled("PolicyFunction"), 429, "TOO_MANY_REQUESTS"),
     ],
 )
-def test_function_failures_are_gateway_answers(
-    client: Client, runtime: RecordingRuntime, answer: Any, status: int, message: str
+def test_function_failures_are_the_templates_gateway_responses(
+    client: Client, runtime: RecordingRuntime, answer: Any, status: int, code: str
 ) -> None:
     runtime.answer = answer
     response = client.get("/privacy-policy")
-    assert (response.status_code, response.json) == (status, {"message": message})
+    assert (response.status_code, response.json["code"]) == (status, code)
+    assert response.json["requestId"] == response.headers["x-amzn-RequestId"]
 
 
 def test_gateway_refusals_do_not_reach_functions(client: Client, runtime: RecordingRuntime) -> None:
     unauthorized = client.get("/admin/members")
-    assert (unauthorized.status_code, unauthorized.json) == (401, {"message": "Unauthorized"})
+    assert (unauthorized.status_code, unauthorized.json["code"]) == (401, "UNAUTHORIZED")
     for method, path in (("GET", "/nope"), ("PUT", "/privacy-policy"), ("HEAD", "/members/me")):
         missing = client.open(path, method=method)
-        assert missing.status_code == 403
+        assert missing.status_code == 404
+        if method != "HEAD":  # HEAD answers carry no body
+            assert missing.json["code"] == "NOT_FOUND"
     simulator = client.post("/_sim/kmc/request")
     assert simulator.status_code == 503
     assert simulator.json == {"message": "simulator off in this test"}

@@ -262,6 +262,8 @@ def test_delivery_an_interrupted_request_left_is_resumed_without_duplicates(aws_
     [
         ({"breachKnownAt": None}, "breachKnownAt"),
         ({"breachKnownAt": "2099-01-01T00:00:00Z"}, "breachKnownAt"),
+        ({"breachKnownAt": "0042-03-26T00:21:04.5570-00:56"}, "breachKnownAt"),  # fuzzing found
+        ({"announceUntil": "9999-12-31T00:00:00Z"}, "announceUntil"),
         ({"kind": "policy_change"}, "breachKnownAt"),
         ({"announceUntil": "2020-01-01T00:00:00Z"}, "announceUntil"),
         ({"subject": "줄\n바꿈"}, "subject"),
@@ -298,3 +300,58 @@ def test_notices_are_for_operators_only(aws_stack) -> None:
     assert read.status == 403
     assert get_notice(str(uuid.uuid4())).status == 404
     assert sms_sent(aws_stack) == []
+
+
+# R-NOT-1
+def test_audiences_are_walked_page_by_page_from_a_saved_cursor(aws_stack, monkeypatch) -> None:
+    from partnercenter.notices import campaigns
+
+    monkeypatch.setattr(campaigns, "AUDIENCE_PAGE", 1)
+    members = [make_active_member() for _ in range(3)]
+    body = {
+        "kind": "policy_change",
+        "subject": "개인정보처리방침 변경 안내",
+        "body": "2026-12-31부터 변경된 처리방침이 적용됩니다.",
+    }
+
+    everyone = post_notice({**body, "audience": "all_active"}).body
+    listed = post_notice({**body, "audience": {"memberIds": [m.member_id for m in members]}}).body
+
+    assert everyone["deliveries"]["sent"] == listed["deliveries"]["sent"] == 3
+    assert (everyone["state"], listed["state"]) == ("sent", "sent")
+    assert len(sms_sent(aws_stack)) == 6
+    notices = [from_item(i) for i in scan_all("NOTICES_TABLE")]
+    assert all("cursor" not in n and "memberIds" not in n for n in notices)
+
+
+# R-SEC-4
+def test_a_crash_mid_delivery_leaves_that_member_pending_and_never_texts_twice(
+    aws_stack,
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    members = [make_active_member() for _ in range(2)]
+
+    def crash() -> None:
+        raise EndpointConnectionError(endpoint_url="https://sns")
+
+    Hook("Publish", crash, service="sns").install()
+    crashed = post_notice(breach(members, datetime.now(UTC)))
+    assert crashed.status == 500
+    [notice] = [from_item(i) for i in scan_all("NOTICES_TABLE")]
+    assert notice["state"] == "sending"
+
+    assert resume_unfinished(datetime.now(UTC), lambda: True).resumed == 0  # out of time
+    resumed = resume_unfinished(datetime.now(UTC) + timedelta(minutes=2), lambda: False)
+
+    assert (resumed.resumed, resumed.finished) == (1, 1)
+    report = get_notice(notice["noticeId"]).body
+    assert report["deliveries"] == {
+        "total": 2,
+        "sent": 1,
+        "failed": 0,
+        "unreachable": 0,
+        "pending": 1,
+    }
+    assert report["breach"]["everyMemberToldInTime"] is False
+    assert len(sms_sent(aws_stack)) == 1

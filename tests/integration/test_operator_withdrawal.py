@@ -151,6 +151,7 @@ def test_a_proxy_request_must_be_a_checked_deletion_of_this_member(aws_stack) ->
     [
         ({"channel": "fax"}, "channel"),
         ({"receivedAt": "2099-01-01T00:00:00Z"}, "receivedAt"),
+        ({"receivedAt": "0042-01-01T00:00:00Z"}, "receivedAt"),
         ({"identityCheckedBy": "김담당 팀장"}, "identityCheckedBy"),
         ({"note": "called twice"}, "note"),
     ],

@@ -36,7 +36,8 @@ def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
     result = call("policy", api_event("get-privacy-policy"))
     assert result.status == 200
     assert any("KMC" in p["name"] for p in result.body["processors"])
-    assert result.body["version"] and result.body["effectiveAt"].endswith("Z")
+    assert result.body["version"]
+    assert result.body["effectiveAt"].endswith("Z")
 
 
 def test_pending_queue_pages_oldest_first_with_login_ids(aws_stack) -> None:

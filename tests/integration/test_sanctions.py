@@ -239,6 +239,8 @@ def test_a_sanction_that_loses_a_race_changes_nothing(aws_stack) -> None:
     [
         ({**ABUSE, "startsAt": "2099-01-01T00:00:00Z"}, "startsAt"),
         ({**ABUSE, "endsAt": "2020-01-01T00:00:00Z"}, "endsAt"),
+        ({**ABUSE, "startsAt": "0042-03-26T00:00:00Z"}, "startsAt"),
+        ({**ABUSE, "endsAt": "9999-12-31T00:00:00Z"}, "endsAt"),
         ({"reason": ""}, "reason"),
         ({**ABUSE, "severity": "high"}, "severity"),
     ],
@@ -298,3 +300,84 @@ def test_sanction_records_hold_no_personal_data_beyond_the_member_id(aws_stack) 
     text = json.dumps(scan_all("SANCTIONS_TABLE"), ensure_ascii=False)
     for value in (member.name, member.phone, member.login_id):
         assert value not in text
+
+
+# R-COL-5
+def test_concurrent_lifts_answer_alike_and_reopen_sign_in_once(aws_stack) -> None:
+    from partnercenter.sanctions.service import lift_sanction
+
+    member = make_active_member()
+    sanction_id = impose(member.member_id, ABUSE).body["sanctionId"]
+    rival: list[Any] = []
+    Hook(
+        "TransactWriteItems",
+        lambda: rival.append(lift_sanction(operator(), member.member_id, sanction_id)),
+    ).install()
+
+    lifted = lift(member.member_id, sanction_id)
+
+    assert lifted.status == 200, lifted.body
+    assert lifted.body["liftedAt"] == rival[0].lifted_at  # the rival's lifting stands
+    assert can_sign_in(member)
+    assert profile(member).status == 200
+
+
+# R-COL-5
+def test_a_sweep_that_loses_a_race_leaves_it_to_the_next_run(aws_stack) -> None:
+    member = make_active_member()
+    then = datetime.now(UTC) - timedelta(days=3)
+    impose_sanction(
+        operator(),
+        member.member_id,
+        SanctionRequest.model_validate({**ABUSE, "endsAt": iso(then + timedelta(hours=1))}),
+        now=then,
+    )
+
+    def concurrent_change() -> None:
+        raw("dynamodb").update_item(
+            TableName=os.environ["MEMBERS_TABLE"],
+            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET version = version + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    Hook("TransactWriteItems", concurrent_change).install()
+    assert end_elapsed_sanctions(datetime.now(UTC), lambda: False).ended == 1
+    assert not can_sign_in(member)  # not this run
+    assert end_elapsed_sanctions(datetime.now(UTC), lambda: False).ended == 1
+    assert can_sign_in(member)
+
+
+# R-RET-8
+def test_the_sanction_purge_step_stops_in_time_and_counts_only_what_it_destroyed(
+    aws_stack,
+) -> None:
+    from partnercenter.sanctions.retention import destroy_expired_sanction_records
+
+    member = make_active_member()
+    sanction_id = impose(member.member_id, ABUSE).body["sanctionId"]
+    lift(member.member_id, sanction_id)
+    later = one_year_after(datetime.now(UTC)) + timedelta(days=2)
+    now_epoch = int(later.timestamp())
+
+    def run(out_of_time: Any) -> int:
+        return destroy_expired_sanction_records(
+            now_epoch=now_epoch,
+            run_id="step",
+            destroyed_at=lambda: later,
+            out_of_time=out_of_time,
+            dry_run=False,
+        )
+
+    assert run(lambda: True) == 0
+    assert sanction_row(member.member_id, sanction_id) is not None
+
+    def gone_meanwhile() -> None:  # TTL (or another run) deleted it first
+        raw("dynamodb").delete_item(
+            TableName=os.environ["SANCTIONS_TABLE"],
+            Key={"memberId": {"S": member.member_id}, "sanctionId": {"S": sanction_id}},
+        )
+
+    Hook("TransactWriteItems", gone_meanwhile).install()
+    assert run(lambda: False) == 0
+    assert [r for r in destruction_records_of(member.member_id) if r["runId"] == "step"] == []

@@ -141,3 +141,20 @@ def test_no_route_of_any_function_sets_a_persistent_cookie(aws_stack, template_m
             assert "set-cookie" not in json.dumps(response).lower()
             answered += 1
     assert answered == 3 * len(template_model.routes)
+
+
+# R-CK-1
+def test_a_member_gone_during_sign_out_is_told_the_session_ended(aws_stack) -> None:
+    from tests.integration.retention_support import Hook, raw
+
+    member = make_active_member()
+
+    def withdrawn_meanwhile() -> None:
+        raw("dynamodb").delete_item(
+            TableName=os.environ["MEMBERS_TABLE"],
+            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
+        )
+
+    Hook("UpdateItem", withdrawn_meanwhile).install()
+    refused = sign_out(member.claims())
+    assert (refused.status, refused.body["code"]) == (401, "UNAUTHORIZED")

@@ -191,7 +191,7 @@ def test_holds_move_due_times_and_never_read_retained_items_in_bulk(retained_tab
 
 
 def test_operators_only_ask_whether_a_phone_is_retained(retained_table_access) -> None:
-    # R-RET-5, R-RET-2: fraud prevention's one question, through the phone index (withdrawal time only).
+    # R-RET-5, R-RET-2: fraud prevention's one question, via the phone index (withdrawal time only).
     assert retained_table_access["AdminFunction"] == {
         ("dynamodb:Query", RETAINED_INDEXES["byPhoneHash"])
     }

@@ -21,3 +21,8 @@ def iso_micro(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+# Times given by clients before this predate the service: typos (and ``iso`` would write fewer
+# than four year digits for years before 1000, which no longer sort or parse).
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=UTC)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -31,7 +32,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, parse_iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import notices as notices_dal
 from partnercenter.dal.sms import SmsRefused, send_sms
@@ -49,7 +50,8 @@ CHANNEL = "sms"
 SENDER_TAG = "[티켓파트너센터]"
 AUDIENCE_PAGE = 100
 RESUME_BATCH = 25
-RESUME_GRACE = timedelta(minutes=1)  # the creating request may still be delivering
+RESUME_GRACE = timedelta(minutes=1)
+MAX_ANNOUNCEMENT = timedelta(days=3650)  # the creating request may still be delivering
 _MAX_PAGES = 100_000  # audience pages of 100: far above any membership; the deadline stops sooner
 
 # One text message of at most 800 characters (SNS: 1,600 bytes in UCS-2 for Korean text).
@@ -131,9 +133,10 @@ def _check(request: NoticeRequest, now: datetime) -> None:
             raise ValidationFailed(
                 "A breach notice records when the breach became known.", fields=["breachKnownAt"]
             )
-        if request.breach_known_at > now:
+        if not EARLIEST_PLAUSIBLE <= request.breach_known_at <= now:
             raise ValidationFailed(
-                "breachKnownAt must not be in the future.", fields=["breachKnownAt"]
+                "breachKnownAt is when the breach became known: a past time.",
+                fields=["breachKnownAt"],
             )
     elif request.breach_known_at is not None:
         raise ValidationFailed("Only a breach notice has breachKnownAt.", fields=["breachKnownAt"])
@@ -144,8 +147,11 @@ def _check(request: NoticeRequest, now: datetime) -> None:
                 f"A business transfer is announced for at least {days} days: set announceUntil "
                 f"at least {days} days from now."
             )
-    elif request.announce_until is not None and request.announce_until <= now:
-        raise ValidationFailed("announceUntil must be in the future.", fields=["announceUntil"])
+    until = request.announce_until
+    if until is not None and not now < until <= now + MAX_ANNOUNCEMENT:
+        raise ValidationFailed(
+            "announceUntil must be in the future, within 10 years.", fields=["announceUntil"]
+        )
 
 
 def create_notice(
@@ -265,13 +271,14 @@ def notice_report(notice_id: str) -> NoticeReport:
     if notice is None:
         raise NotFound("No such notice.")
     rows = notices_dal.deliveries_of(notice_id)
-    counts = DeliveryCounts(total=len(rows))
-    for row in rows:
-        status = row["status"]
-        if status == "sending":
-            counts.pending += 1
-        else:
-            setattr(counts, status, getattr(counts, status) + 1)
+    statuses = Counter(str(row["status"]) for row in rows)
+    counts = DeliveryCounts(
+        total=len(rows),
+        sent=statuses["sent"],
+        failed=statuses["failed"],
+        unreachable=statuses["unreachable"],
+        pending=statuses["sending"],  # claimed, never settled: a crash mid-delivery
+    )
     return NoticeReport(
         notice_id=notice_id,
         kind=notice["kind"],

@@ -25,7 +25,7 @@ from pydantic import AwareDatetime, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import iso, utc_now
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import cognito
@@ -145,8 +145,11 @@ def withdraw_on_request(
 ) -> WithdrawalReceipt:
     """An operator withdraws a member on their written request: the same withdrawal, the same
     answer (R-RIGHT-2); a repeat answers again like the member's own repeat does."""
-    if request.received_at > (now or utc_now()):
-        raise ValidationFailed("receivedAt must not be in the future.", fields=["receivedAt"])
+    if not EARLIEST_PLAUSIBLE <= request.received_at <= (now or utc_now()):
+        raise ValidationFailed(
+            "receivedAt is when the staff received the request: a past time.",
+            fields=["receivedAt"],
+        )
     if request.proxy is not None:
         _check_agency(member_id, request.proxy.privacy_request_id)
     member = members_dal.get_member(member_id)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, parse_iso, utc_now
 from partnercenter.dal import cognito
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
@@ -40,6 +40,8 @@ from partnercenter.sanctions.rules import (
 )
 
 SWEEP_PAGE_SIZE = 100
+# Longer suspensions are open ones (lifted by an operator), not dates decades ahead.
+MAX_TIMED_SANCTION = timedelta(days=3650)
 _MAX_SWEEP_PAGES = 10_000  # far above any backlog; the deadline stops sooner
 
 
@@ -100,13 +102,17 @@ def impose_sanction(
 ) -> SanctionCreated:
     now = now or utc_now()
     starts = request.starts_at or now
-    if starts > now:
+    if not EARLIEST_PLAUSIBLE <= starts <= now:
         raise ValidationFailed(
             "A sanction is recorded when it starts: leave startsAt out or give a past time.",
             fields=["startsAt"],
         )
-    if request.ends_at is not None and request.ends_at <= now:
-        raise ValidationFailed("endsAt must be in the future.", fields=["endsAt"])
+    if request.ends_at is not None and not now < request.ends_at <= now + MAX_TIMED_SANCTION:
+        raise ValidationFailed(
+            "endsAt must be in the future, within 10 years; leave it out for a suspension "
+            "that lasts until lifted.",
+            fields=["endsAt"],
+        )
     member = _active_member(member_id)
     sanction_id = str(uuid.uuid4())
     entry = {"startsAt": iso(starts)}
