@@ -18,14 +18,14 @@ from botocore.exceptions import ClientError
 
 from partnercenter.clock import iso
 from tests.e2e import lifecycle
-from tests.e2e.conftest import LocalStack, start_stack
+from tests.e2e.conftest import LocalStack, start_local_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    started = start_stack(tmp_path_factory.mktemp("member-actions-stack"))
+    started = start_local_stack(tmp_path_factory.mktemp("member-actions-stack"))
     try:
         yield started
     finally:

@@ -381,3 +381,17 @@ def test_the_sanction_purge_step_stops_in_time_and_counts_only_what_it_destroyed
     Hook("TransactWriteItems", gone_meanwhile).install()
     assert run(lambda: False) == 0
     assert [r for r in destruction_records_of(member.member_id) if r["runId"] == "step"] == []
+
+
+def test_a_suspended_member_can_still_exercise_their_privacy_rights(aws_stack) -> None:
+    # R-RIGHT-3: the law's rights hold during a suspension; only service use is closed.
+    member = make_active_member()
+    assert impose(member.member_id, ABUSE).status == 201
+    filed = call(
+        "rights",
+        api_event("rights-file-request", body={"kind": "view"}, claims=member.claims()),
+    )
+    assert filed.status == 201, filed.body
+    listed = call("rights", api_event("rights-list-own-requests", claims=member.claims()))
+    assert listed.status == 200
+    assert [r["requestId"] for r in listed.body["items"]] == [filed.body["requestId"]]

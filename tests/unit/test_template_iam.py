@@ -230,3 +230,27 @@ def test_the_check_sees_wildcards_and_refuses_what_it_cannot_reason_about(templa
     assert grants(template_model, index_wildcard, "dynamodb:Query", RETAINED_INDEXES["byDue"])
     with pytest.raises(AssertionError):
         grants(template_model, {**broad, "NotResource": "x"}, "dynamodb:Scan", RETAINED_TABLE)
+
+
+def _table_arn(logical_id: str) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/<{logical_id}>"
+
+
+def test_every_member_route_may_read_what_the_session_check_reads(template_model) -> None:
+    # The local stack does not enforce IAM, so this is where a missing grant would show:
+    # members.session.current_member reads the member and the published policy versions
+    # on every member route (R-CK-1, R-NOT-1).
+    needed = [
+        ("dynamodb:GetItem", _table_arn("MembersTable")),
+        ("dynamodb:Query", _table_arn("PolicyVersionsTable")),
+    ]
+    member_functions = {
+        route.function
+        for route in template_model.routes
+        if route.authorizer is not None and route.path.startswith("/members/me")
+    }
+    assert member_functions  # the route table has member routes
+    allowed = permissions(template_model, [a for a, _ in needed], [r for _, r in needed])
+    for function in sorted(member_functions):
+        missing = set(needed) - allowed.get(function, set())
+        assert not missing, f"{function} serves member routes but may not {sorted(missing)}"

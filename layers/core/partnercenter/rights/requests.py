@@ -251,7 +251,8 @@ def _file(
 
 def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) -> PrivacyRequest:
     """The member's own request; due 10 days after receipt."""
-    current_member(caller, require_policy_consent=False)
+    # Rights the law gives at any time: open during a suspension and before new consent.
+    current_member(caller, require_policy_consent=False, allow_suspended=True)
     _record(caller, "member", caller.member_id, "file_privacy_request")
     row = _file(caller.member_id, filing.kind, filing.details, now)
     return _view(row, now, member_cipher(caller.member_id), withhold=False)
@@ -261,7 +262,8 @@ def list_own_requests(
     caller: Caller, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
     """The member's requests, newest first, including those a proxy filed for them."""
-    current_member(caller, require_policy_consent=False)
+    # Rights the law gives at any time: open during a suspension and before new consent.
+    current_member(caller, require_policy_consent=False, allow_suspended=True)
     rows, last_key = requests_dal.query_by_member(caller.member_id, limit, decode_token(next_token))
     _record(caller, "member", caller.member_id, "view_privacy_requests")
     cipher = member_cipher(caller.member_id)

@@ -31,13 +31,8 @@ from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.members.records import ACTIVE, profile_update
 from partnercenter.observability import logger
 from partnercenter.retention.holds import Text
-from partnercenter.sanctions.rules import (
-    effective_end,
-    in_force,
-    is_suspended,
-    open_sanctions,
-    record_expiry_epoch,
-)
+from partnercenter.sanctions import rules
+from partnercenter.sanctions.rules import is_suspended, open_sanctions, record_expiry_epoch
 
 SWEEP_PAGE_SIZE = 100
 # Longer suspensions are open ones (lifted by an operator), not dates decades ahead.
@@ -78,7 +73,7 @@ def _view(row: dict[str, Any], now: datetime) -> Sanction:
         lifted_at=row.get("liftedAt"),
         in_force=not row.get("liftedAt")
         and not row.get("membershipEndedAt")
-        and in_force(row, now),
+        and rules.in_force(row, now),
     )
 
 
@@ -176,7 +171,8 @@ def lift_sanction(
             action="lift_sanction",
             source_ip=operator.source_ip,
         )
-        end = min(filter(None, (effective_end(row), now)))
+        ended = rules.effective_end(row)  # an end date already passed stays the end
+        end = now if ended is None else min(ended, now)
         entries = [
             sanctions_dal.lift_entry(
                 member_id, sanction_id, iso(now), operator.member_id, record_expiry_epoch(end)
@@ -235,7 +231,7 @@ def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> Swe
 def _end_elapsed(member_id: str, sanction_id: str, now: datetime) -> None:
     member = members_dal.get_member(member_id)
     entry = open_sanctions(member or {}).get(sanction_id)
-    if member is not None and entry is not None and not in_force(entry, now):
+    if member is not None and entry is not None and not rules.in_force(entry, now):
         try:
             write([_without(member, sanction_id)])
         except TransactionCancelled:
