@@ -1,6 +1,5 @@
 """The access review (R-SEC-2): on demand for operators, and monthly on a schedule."""
 
-import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -10,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.audit.review import AccessReview, monthly_review, review_range
 from partnercenter.clock import parse_iso, utc_now
+from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics, tracer
 
 app = PartnerCenterResolver()
@@ -23,15 +23,17 @@ def get_access_review(
     end: Annotated[str, Query(alias="to", min_length=1, max_length=40)],
 ) -> AccessReview:
     app.operator()
-    return review_range(start, end, utc_now(), time.monotonic() + API_BUDGET_SECONDS)
+    deadline = Deadline.of(
+        app.lambda_context, margin_seconds=MARGIN_SECONDS, budget_seconds=API_BUDGET_SECONDS
+    )
+    return review_range(start, end, utc_now(), deadline.passed)
 
 
 def _scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The monthly run: the month before the scheduled time (the event's ``time``)."""
     now = utc_now()
     moment = parse_iso(str(event["time"])) if event.get("time") else now
-    remaining = context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
-    review = monthly_review(moment, now, time.monotonic() + max(remaining, 1.0))
+    review = monthly_review(moment, now, Deadline.of(context, margin_seconds=MARGIN_SECONDS).passed)
     # Counts only: the alarmable facts, never whose data was accessed.
     metrics.add_metric("AccessReviewFlaggedActors", MetricUnit.Count, review.flagged_actors)
     metrics.add_metric("AccessChainBroken", MetricUnit.Count, 0 if review.chain_intact else 1)

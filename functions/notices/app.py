@@ -1,7 +1,6 @@
 """Notices to members (R-NOT-1, R-NOT-2, R-SEC-4): operators create them and read their
 reports; every few minutes, deliveries a request could not finish are resumed."""
 
-import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.clock import utc_now
+from partnercenter.deadline import Deadline
 from partnercenter.notices.campaigns import (
     NoticeReport,
     NoticeRequest,
@@ -28,17 +28,16 @@ NoticeId = Annotated[
 ]
 
 
-def _out_of_time(budget_seconds: float, context: LambdaContext) -> Any:
-    started = time.monotonic()
-    lambda_deadline = started + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
-    deadline = min(started + budget_seconds, lambda_deadline)
-    return lambda: time.monotonic() > deadline
-
-
 @app.post("/admin/notices", status_code=201)
 def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeReport]:
     operator = app.operator()
-    report = create_notice(operator, request, _out_of_time(API_BUDGET_SECONDS, app.lambda_context))
+    report = create_notice(
+        operator,
+        request,
+        Deadline.of(
+            app.lambda_context, margin_seconds=MARGIN_SECONDS, budget_seconds=API_BUDGET_SECONDS
+        ).passed,
+    )
     return Response(status_code=201, content_type="application/json", body=report)
 
 
@@ -49,7 +48,9 @@ def get_notice(notice_id: NoticeId) -> NoticeReport:
 
 
 def _scheduled(context: LambdaContext) -> dict[str, Any]:
-    report = resume_unfinished(utc_now(), _out_of_time(float("inf"), context))
+    report = resume_unfinished(
+        utc_now(), Deadline.of(context, margin_seconds=MARGIN_SECONDS).passed
+    )
     logger.info("notice delivery resumed", extra=report.model_dump(by_alias=True))
     return report.model_dump(by_alias=True)
 

@@ -1,7 +1,6 @@
 """Sanctions (이용정지, R-COL-5): operators suspend and lift; hourly, timed sanctions that have
 ended stop blocking sign-in."""
 
-import time
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.clock import utc_now
+from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics, tracer
 from partnercenter.sanctions.service import (
     Sanction,
@@ -43,8 +43,8 @@ def post_lift(member_id: MemberId, sanction_id: SanctionId) -> Sanction:
 
 
 def _scheduled(context: LambdaContext) -> dict[str, Any]:
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - MARGIN_SECONDS
-    report = end_elapsed_sanctions(utc_now(), lambda: time.monotonic() > deadline)
+    deadline = Deadline.of(context, margin_seconds=MARGIN_SECONDS)
+    report = end_elapsed_sanctions(utc_now(), deadline.passed)
     logger.info("sanction sweep done", extra=report.model_dump(by_alias=True))
     return report.model_dump(by_alias=True)
 

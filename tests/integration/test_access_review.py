@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,6 +184,6 @@ def test_record_access_and_the_review_agree_on_the_mac(aws_stack) -> None:
 def test_a_walk_out_of_time_says_it_is_incomplete(aws_stack) -> None:
     for i in range(3):
         _append(datetime(2026, 11, 5 + i, tzinfo=UTC), "op-1", f"subj-{i}")
-    review = review_period(*NOVEMBER, datetime.now(UTC), stop_at=time.monotonic())
+    review = review_period(*NOVEMBER, datetime.now(UTC), out_of_time=lambda: True)
     assert (review.complete, review.records_verified) == (False, 1)
     assert _review(*NOVEMBER).complete is True

@@ -42,3 +42,16 @@ def reset() -> None:
     """Forget every client (tests start a fresh AWS emulation per test)."""
     client.cache_clear()
     secrets_provider.cache_clear()
+
+
+def query_all(params: dict[str, Any], *, max_pages: int) -> list[dict[str, Any]]:
+    """Every item a DynamoDB query finds, page by page through boto3's paginator (bounded)."""
+    from partnercenter.dal.codec import from_item
+
+    pages = client("dynamodb").get_paginator("query").paginate(**params)
+    rows: list[dict[str, Any]] = []
+    for number, page in enumerate(pages, start=1):
+        rows.extend(from_item(item) for item in page.get("Items", []))
+        if number >= max_pages:
+            break
+    return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from partnercenter.config import get_settings
-from partnercenter.dal.aws import client
+from partnercenter.dal.aws import client, query_all
 from partnercenter.dal.codec import from_item, to_item, to_value
 
 SENDING = "SENDING"
@@ -159,20 +159,12 @@ def settle(notice_id: str, subject: str, values: dict[str, Any]) -> None:
 
 
 def deliveries_of(notice_id: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    start_key: dict[str, Any] | None = None
-    for _ in range(_MAX_PAGES):
-        params: dict[str, Any] = {
+    return query_all(
+        {
             "TableName": _deliveries(),
             "KeyConditionExpression": "noticeId = :n",
             "ExpressionAttributeValues": {":n": {"S": notice_id}},
             "ConsistentRead": True,
-        }
-        if start_key:
-            params["ExclusiveStartKey"] = start_key
-        answer = client("dynamodb").query(**params)
-        rows += [from_item(i) for i in answer.get("Items", [])]
-        start_key = answer.get("LastEvaluatedKey")
-        if not start_key:
-            break
-    return rows
+        },
+        max_pages=_MAX_PAGES,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from partnercenter.config import get_settings
-from partnercenter.dal.aws import client
+from partnercenter.dal.aws import client, query_all
 from partnercenter.dal.codec import from_item, to_item, to_value
 
 BLOCKED = "BLOCKED"
@@ -55,23 +55,15 @@ def get(member_id: str, sanction_id: str) -> dict[str, Any] | None:
 
 def of_member(member_id: str) -> list[dict[str, Any]]:
     """Every sanction record of the member still kept."""
-    rows: list[dict[str, Any]] = []
-    start_key: dict[str, Any] | None = None
-    for _ in range(_MAX_PAGES):
-        params: dict[str, Any] = {
+    return query_all(
+        {
             "TableName": _table(),
             "KeyConditionExpression": "memberId = :m",
             "ExpressionAttributeValues": {":m": {"S": member_id}},
             "ConsistentRead": True,
-        }
-        if start_key:
-            params["ExclusiveStartKey"] = start_key
-        answer = client("dynamodb").query(**params)
-        rows += [from_item(i) for i in answer.get("Items", [])]
-        start_key = answer.get("LastEvaluatedKey")
-        if not start_key:
-            break
-    return rows
+        },
+        max_pages=_MAX_PAGES,
+    )
 
 
 def _update(

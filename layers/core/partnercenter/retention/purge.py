@@ -40,6 +40,7 @@ from partnercenter.dal.purge import (
     ExpiredItem,
     ExpiryKind,
 )
+from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics
 from partnercenter.retention.destruction import destruction_record_put
 from partnercenter.sanctions.retention import destroy_expired_sanction_records
@@ -66,17 +67,6 @@ _EXPIRY_REASONS: dict[ExpiryKind, str] = {
     "verification": VERIFICATION_EXPIRED,
     "usage_records": USAGE_PERIOD_ENDED,
 }
-
-
-class Deadline:
-    """Time left in the invocation, from the Lambda context, less a safety margin."""
-
-    def __init__(self, remaining_ms: Callable[[], int], safety_ms: int = SAFETY_MS) -> None:
-        self._remaining_ms = remaining_ms
-        self._safety_ms = safety_ms
-
-    def passed(self) -> bool:
-        return self._remaining_ms() <= self._safety_ms
 
 
 class PurgeReport(ApiModel):
@@ -136,7 +126,7 @@ def scheduled_purge(event: ScheduledPurgeEvent, remaining_ms: Callable[[], int])
         as_of,
         dry_run=event.detail.dry_run,
         run_id=str(uuid.uuid4()),
-        deadline=Deadline(remaining_ms),
+        deadline=Deadline(remaining_ms, SAFETY_MS),
     )
 
 
