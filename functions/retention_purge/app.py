@@ -11,7 +11,7 @@ from partnercenter.retention.purge import ScheduledPurgeEvent, scheduled_purge
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=ScheduledPurgeEvent)
 def lambda_handler(event: ScheduledPurgeEvent, context: LambdaContext) -> dict[str, Any]:
     report = scheduled_purge(event, context.get_remaining_time_in_millis)
