@@ -72,14 +72,21 @@ class LocalStack:
                 UserPoolId=self.user_pool_id, Username=username, GroupName=group
             )
 
-    def sign_in(self, username: str, password: str) -> str:
-        """The id token of a USER_PASSWORD_AUTH sign-in."""
+    def authenticate(
+        self, username: str, password: str, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """The tokens of a USER_PASSWORD_AUTH sign-in (through the template's client, or
+        another one)."""
         answer = self.client("cognito-idp").initiate_auth(
-            ClientId=self.client_id,
+            ClientId=client_id or self.client_id,
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
-        return str(answer["AuthenticationResult"]["IdToken"])
+        return dict(answer["AuthenticationResult"])
+
+    def sign_in(self, username: str, password: str) -> str:
+        """The id token of a USER_PASSWORD_AUTH sign-in."""
+        return str(self.authenticate(username, password)["IdToken"])
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         """Signal the stack, wait (bounded), then kill whatever of its group is left."""
@@ -135,13 +142,20 @@ def start_local_stack(workdir: Path, extra_env: dict[str, str] | None = None) ->
     )
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
+@contextlib.contextmanager
+def running_stack(workdir: Path) -> Iterator[LocalStack]:
+    """A stack started in ``workdir``, stopped on the way out whatever happened."""
+    stack = start_local_stack(workdir)
     try:
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture

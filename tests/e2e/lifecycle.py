@@ -1,5 +1,5 @@
-"""Steps of a member's life over the local stack's HTTP API, shared by the hardening tests
-(fuzzing, the authorization matrix, the no-personal-data-in-logs proof)."""
+"""Steps of a member's life over the local stack's HTTP API (and its invoke API), shared by
+every end-to-end test: one implementation of each step."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from botocore.exceptions import ClientError
+
+from partnercenter.clock import iso
 from tests.e2e.conftest import LocalStack
+from tests.support import load_event
 
 HTTP_TIMEOUT_SECONDS = 60
 OPERATOR_GROUP = "privacy-admin"
@@ -101,6 +106,15 @@ def verify(stack: LocalStack, who: Person, token: str | None = None) -> str:
 
 def verify_round_trip(stack: LocalStack, who: Person, token: str | None = None) -> Verified:
     """The browser's round trip through the simulated vendor, with what crossed the wire."""
+    started = start_verification(stack, token)
+    callback_url, fields = at_vendor(started, who)
+    status, done = deliver(callback_url, fields)
+    assert (status, done["status"]) == (200, "verified"), done
+    return Verified(str(started["verificationId"]), dict(started["formFields"]), fields)
+
+
+def start_verification(stack: LocalStack, token: str | None = None) -> dict[str, Any]:
+    """A verification started for a signup, or (with a member's token) for a profile change."""
     if token is None:
         status, started = http(
             "POST", f"{stack.api_url}/identity-verifications", {"purpose": "signup"}
@@ -110,20 +124,29 @@ def verify_round_trip(stack: LocalStack, who: Person, token: str | None = None) 
             "POST", f"{stack.api_url}/members/me/identity-verifications", {}, token
         )
     assert status == 201, started
+    return dict(started)
+
+
+def at_vendor(started: dict[str, Any], who: Person, **sim: str) -> tuple[str, dict[str, str]]:
+    """The browser posts the sealed request and the simulated person to the vendor's page
+    (``sim`` steers the simulator, e.g. simScenario); the callback URL and the fields the
+    vendor posts back to it."""
     fields = {
         **started["formFields"],
         "simName": who.name,
         "simPhone": who.phone,
         "simBirthDate": who.birth_date,
         "simCi": who.ci,
+        **sim,
     }
     status, vendor = http("POST", started["actionUrl"], fields, form=True)
     assert status == 200, vendor
-    status, done = http("POST", vendor["callbackUrl"], vendor["fields"], form=True)
-    assert (status, done["status"]) == (200, "verified"), done
-    return Verified(
-        str(started["verificationId"]), dict(started["formFields"]), dict(vendor["fields"])
-    )
+    return str(vendor["callbackUrl"]), dict(vendor["fields"])
+
+
+def deliver(callback_url: str, fields: dict[str, str]) -> tuple[int, Any]:
+    """The vendor's return to our callback, as the browser posts it."""
+    return http("POST", callback_url, fields, form=True)
 
 
 def policy_version(stack: LocalStack) -> str:
@@ -132,17 +155,23 @@ def policy_version(stack: LocalStack) -> str:
     return str(policy["version"])
 
 
-def sign_up(stack: LocalStack, who: Person) -> str:
-    """A verified signup, pending approval; the memberId."""
-    body = {
-        "verificationId": verify(stack, who),
+def signup_body(stack: LocalStack, who: Person, verification_id: str) -> dict[str, Any]:
+    """The signup form: the person, the verification and the required consent."""
+    return {
+        "verificationId": verification_id,
         "loginId": who.login_id,
         "password": who.password,
         "name": who.name,
         "phone": who.phone,
         "consents": {"required": {"policyVersion": policy_version(stack), "agreed": True}},
     }
-    status, created = http("POST", f"{stack.api_url}/members", body)
+
+
+def sign_up(stack: LocalStack, who: Person) -> str:
+    """A verified signup, pending approval; the memberId."""
+    status, created = http(
+        "POST", f"{stack.api_url}/members", signup_body(stack, who, verify(stack, who))
+    )
     assert status == 201, created
     return str(created["memberId"])
 
@@ -176,3 +205,36 @@ def active_member(stack: LocalStack, operator: str, who: Person) -> Member:
     member_id = sign_up(stack, who)
     approve(stack, operator, member_id)
     return Member(who, member_id, stack.sign_in(who.login_id, who.password))
+
+
+def refused_sign_in(stack: LocalStack, who: Person) -> str:
+    """The error code of a sign-in that must fail (fails the test if it succeeds)."""
+    try:
+        stack.sign_in(who.login_id, who.password)
+    except ClientError as refused:
+        return str(refused.response["Error"]["Code"])
+    raise AssertionError(f"{who.login_id} could sign in")
+
+
+def destruction_records(
+    stack: LocalStack, operator: str, since: datetime, until: datetime
+) -> dict[str, Any]:
+    """The operator's page (up to 100) of destruction records stamped from since to until."""
+    query = urlencode({"from": iso(since), "to": iso(until), "limit": "100"})
+    status, page = http("GET", f"{stack.api_url}/admin/destruction-records?{query}", token=operator)
+    assert status == 200, page
+    return dict(page)
+
+
+def purge_at(stack: LocalStack, moment: datetime, *, dry_run: bool = False) -> dict[str, Any]:
+    """The scheduled retention purge, run through the invoke API as if it were ``moment``."""
+    event = load_event("retention-purge")
+    event["id"] = str(uuid.uuid4())
+    event["time"] = iso(moment)
+    event["detail"] = {"dryRun": True} if dry_run else "{}"
+    answer = stack.client("lambda").invoke(
+        FunctionName="RetentionPurgeFunction", Payload=json.dumps(event).encode()
+    )
+    payload = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, payload
+    return dict(payload)

@@ -27,7 +27,7 @@ import pytest
 from local.openapi import DEFAULT_OUTPUT
 from local.template import Route, TemplateModel, load_template
 from tests.e2e import lifecycle
-from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, running_stack
 from tests.support import EVENTS, MEMBER_SUB
 
 pytestmark = pytest.mark.e2e
@@ -133,11 +133,8 @@ def send(
 # ---------------------------------------------------------------------------- the matrix
 @pytest.fixture(scope="module")
 def matrix_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp("matrix-stack"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("matrix-stack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 
 from local.openapi import DEFAULT_OUTPUT
 from tests.e2e import lifecycle
-from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -91,11 +91,8 @@ class Run:
 
 @pytest.fixture(scope="module")
 def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp("fuzz-stack"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("fuzz-stack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def _fuzz(

@@ -155,12 +155,7 @@ def _other_client_token(local_stack: LocalStack) -> str:
 
 
 def _id_token(local_stack: LocalStack, client_id: str, username: str, kind: str = "IdToken") -> str:
-    answer = local_stack.client("cognito-idp").initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-    )
-    return str(answer["AuthenticationResult"][kind])
+    return str(local_stack.authenticate(username, PASSWORD, client_id)[kind])
 
 
 def _expired_token(valid: str) -> str:

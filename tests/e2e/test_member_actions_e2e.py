@@ -14,22 +14,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from partnercenter.clock import iso
 from tests.e2e import lifecycle
-from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, running_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    started = start_local_stack(tmp_path_factory.mktemp("member-actions-stack"))
-    try:
-        yield started
-    finally:
-        started.stop()
+    with running_stack(tmp_path_factory.mktemp("member-actions-stack")) as stack:
+        yield stack
 
 
 EMAIL_REQUEST = {
@@ -39,17 +35,6 @@ EMAIL_REQUEST = {
 }
 
 
-def _destruction_records(stack: LocalStack, operator: str, since: str) -> list[dict[str, Any]]:
-    until = iso(datetime.now(UTC) + timedelta(minutes=1))
-    status, page = lifecycle.http(
-        "GET",
-        f"{stack.api_url}/admin/destruction-records?from={since}&to={until}&limit=100",
-        token=operator,
-    )
-    assert status == 200, page
-    return list(page["items"])
-
-
 def _sms_messages(stack: LocalStack) -> list[dict[str, Any]]:
     """Every text message the moto server's SNS accepted (its model-state endpoint)."""
     with urllib.request.urlopen(f"{stack.aws_url}/moto-api/data.json", timeout=30) as answer:
@@ -57,18 +42,12 @@ def _sms_messages(stack: LocalStack) -> list[dict[str, Any]]:
     return list(state.get("sns", {}).get("SMS", []))
 
 
-def _refused_sign_in(stack: LocalStack, who: lifecycle.Person) -> str:
-    with pytest.raises(ClientError) as refused:
-        stack.sign_in(who.login_id, who.password)
-    return str(refused.value.response["Error"]["Code"])
-
-
 # R-RIGHT-2, R-RET-7
 def test_an_operator_withdraws_a_member_on_an_email_request_like_a_self_withdrawal(
     stack: LocalStack,
 ) -> None:
     api = stack.api_url
-    since = iso(datetime.now(UTC) - timedelta(seconds=1))
+    since = datetime.now(UTC) - timedelta(seconds=1)
     operator = lifecycle.operator_token(stack)
     on_request = lifecycle.active_member(
         stack, operator, lifecycle.person("byemail", "한메일", "01061002001")
@@ -87,12 +66,13 @@ def test_an_operator_withdraws_a_member_on_an_email_request_like_a_self_withdraw
     strip = [{k: e[k] for k in ("items", "reason")} for e in answered["retained"]]
     assert strip == [{k: e[k] for k in ("items", "reason")} for e in own["retained"]]
     assert strip == [{"items": ["name", "phone"], "reason": "fraud_prevention"}]
-    records = _destruction_records(stack, operator, since)
+    until = datetime.now(UTC) + timedelta(minutes=1)
+    records = lifecycle.destruction_records(stack, operator, since, until)["items"]
     [written] = [r for r in records if r["reason"].startswith("withdrawal on the member's")]
     [selfs] = [r for r in records if r["reason"] == "withdrawal"]
     assert (written["kind"], written["items"]) == (selfs["kind"], selfs["items"])
     assert "email" in written["reason"]
-    assert _refused_sign_in(stack, on_request.who) in {
+    assert lifecycle.refused_sign_in(stack, on_request.who) in {
         "NotAuthorizedException",
         "UserNotFoundException",
     }
@@ -117,7 +97,7 @@ def test_suspension_lifting_and_sign_out(stack: LocalStack) -> None:
     assert status == 201, created
     status, refused = lifecycle.http("GET", f"{api}/members/me", token=member.token)
     assert (status, refused["code"]) == (403, "MEMBER_SUSPENDED")
-    assert _refused_sign_in(stack, member.who) == "NotAuthorizedException"
+    assert lifecycle.refused_sign_in(stack, member.who) == "NotAuthorizedException"
 
     status, lifted = lifecycle.http(
         "POST",

@@ -26,7 +26,7 @@ import pytest
 
 from local.template import load_template
 from tests.e2e import lifecycle
-from tests.e2e.conftest import LocalStack, start_local_stack
+from tests.e2e.conftest import LocalStack, running_stack
 from tests.support import load_event
 
 pytestmark = pytest.mark.e2e
@@ -50,11 +50,8 @@ ROUTES_USED = (
 
 @pytest.fixture(scope="module")
 def pii_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp("pii-stack"))
-    try:
+    with running_stack(tmp_path_factory.mktemp("pii-stack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def _forms(value: str) -> set[str]:
@@ -77,27 +74,8 @@ def _vendor_cp_id(stack: LocalStack) -> str:
 
 
 def _sign_in_tokens(stack: LocalStack, who: lifecycle.Person) -> dict[str, str]:
-    answer = stack.client("cognito-idp").initiate_auth(
-        ClientId=stack.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": who.login_id, "PASSWORD": who.password},
-    )["AuthenticationResult"]
+    answer = stack.authenticate(who.login_id, who.password)
     return {"id token": answer["IdToken"], "access token": answer["AccessToken"]}
-
-
-def _signup_body(
-    stack: LocalStack, who: lifecycle.Person, verification_id: str
-) -> dict[str, object]:
-    return {
-        "verificationId": verification_id,
-        "loginId": who.login_id,
-        "password": who.password,
-        "name": who.name,
-        "phone": who.phone,
-        "consents": {
-            "required": {"policyVersion": lifecycle.policy_version(stack), "agreed": True}
-        },
-    }
 
 
 def _routes() -> set[tuple[str, str]]:
@@ -164,12 +142,13 @@ def test_tracing_never_captures_responses_errors_or_events() -> None:
 def test_no_personal_data_in_any_log_line(pii_stack: LocalStack) -> None:
     stack, api = pii_stack, pii_stack.api_url
     who = lifecycle.person("pii", NAME, PHONE)
+    moved = dataclasses.replace(who, phone=NEW_PHONE)
     secrets: dict[str, str] = {
         "name": who.name,
         "phone": who.phone,
         "phone (dashed)": who.phone_dashed,
-        "new phone": NEW_PHONE,
-        "new phone (dashed)": f"{NEW_PHONE[:3]}-{NEW_PHONE[3:7]}-{NEW_PHONE[7:]}",
+        "new phone": moved.phone,
+        "new phone (dashed)": moved.phone_dashed,
         "login ID": who.login_id,
         "password": who.password,
         "birth date": who.birth_date,
@@ -185,23 +164,29 @@ def test_no_personal_data_in_any_log_line(pii_stack: LocalStack) -> None:
     # Refusals first: their error paths log too.
     other = dataclasses.replace(who, name="윤다름")
     mismatch = remember_wire(lifecycle.verify_round_trip(stack, other), "mismatch")
-    status, refused = lifecycle.http("POST", f"{api}/members", _signup_body(stack, who, mismatch))
+    status, refused = lifecycle.http(
+        "POST", f"{api}/members", lifecycle.signup_body(stack, who, mismatch)
+    )
     assert (status, refused["code"]) == (422, "IDENTITY_MISMATCH"), refused
     malformed = dataclasses.replace(who, phone=who.phone_dashed)
     status, refused = lifecycle.http(
-        "POST", f"{api}/members", _signup_body(stack, malformed, str(uuid.uuid4()))
+        "POST", f"{api}/members", lifecycle.signup_body(stack, malformed, str(uuid.uuid4()))
     )
     assert (status, refused["code"]) == (422, "VALIDATION_FAILED"), refused
 
     # The signup, its approval, and a second membership of the same person refused.
     verified = remember_wire(lifecycle.verify_round_trip(stack, who), "signup")
-    status, created = lifecycle.http("POST", f"{api}/members", _signup_body(stack, who, verified))
+    status, created = lifecycle.http(
+        "POST", f"{api}/members", lifecycle.signup_body(stack, who, verified)
+    )
     assert status == 201, created
     again = remember_wire(lifecycle.verify_round_trip(stack, who), "again")
     status, refused = lifecycle.http(
         "POST",
         f"{api}/members",
-        _signup_body(stack, dataclasses.replace(who, login_id=f"{who.login_id[:15]}.two"), again),
+        lifecycle.signup_body(
+            stack, dataclasses.replace(who, login_id=f"{who.login_id[:15]}.two"), again
+        ),
     )
     assert (status, refused["code"]) == (409, "ALREADY_MEMBER"), refused
     operator = lifecycle.operator_token(stack)
@@ -212,7 +197,6 @@ def test_no_personal_data_in_any_log_line(pii_stack: LocalStack) -> None:
     token = tokens["id token"]
     status, profile = lifecycle.http("GET", f"{api}/members/me", token=token)
     assert (status, profile["name"], profile["phone"]) == (200, NAME, PHONE), profile
-    moved = dataclasses.replace(who, phone=NEW_PHONE)
     change = remember_wire(lifecycle.verify_round_trip(stack, moved, token), "change")
     status, profile = lifecycle.http(
         "PATCH", f"{api}/members/me", {"phone": NEW_PHONE, "verificationId": change}, token
@@ -235,14 +219,7 @@ def test_no_personal_data_in_any_log_line(pii_stack: LocalStack) -> None:
     assert (status, receipt.get("status")) == (200, "withdrawn"), receipt
     assert lifecycle.http("GET", f"{api}/members/me", token=token)[0] == 401
 
-    event = load_event("retention-purge")
-    event["id"] = str(uuid.uuid4())
-    event["time"] = (datetime.now(UTC) + timedelta(days=3 * 366)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    answer = stack.client("lambda").invoke(
-        FunctionName="RetentionPurgeFunction", Payload=json.dumps(event).encode()
-    )
-    report = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, report
+    report = lifecycle.purge_at(stack, datetime.now(UTC) + timedelta(days=3 * 366))
     assert report["purged"] >= 1, report
 
     log = stack.log_text()

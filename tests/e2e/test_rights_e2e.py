@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -22,26 +20,14 @@ import pytest
 
 from local.provision import STACK_NAME
 from local.template import load_template
+from tests.e2e import lifecycle
 from tests.e2e.conftest import LocalStack
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Rights-pass-2026"
-OPERATOR_USER, MEMBER_USER = "rights-officer", "rights.member"
+MEMBER_USER = "rights.member"
 NAME, PHONE = "박권리", "01055501234"
-
-
-def http(method: str, url: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def _environment(stack: LocalStack) -> dict[str, str]:
@@ -103,7 +89,6 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
     from partnercenter.policy import CURRENT_VERSION
 
-    local_stack.create_user(OPERATOR_USER, PASSWORD, groups=("privacy-admin",))
     local_stack.create_user(MEMBER_USER, PASSWORD)
     user = local_stack.client("cognito-idp").admin_get_user(
         UserPoolId=local_stack.user_pool_id, Username=MEMBER_USER
@@ -126,7 +111,7 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     )
     client("dynamodb").transact_write_items(TransactItems=writes.items)
     return {
-        "operator": local_stack.sign_in(OPERATOR_USER, PASSWORD),
+        "operator": lifecycle.operator_token(local_stack),
         "member": local_stack.sign_in(MEMBER_USER, PASSWORD),
         "memberId": member_id,
     }
@@ -146,7 +131,9 @@ def test_requests_due_dates_overdue_first_refusals_and_proxies(
     from partnercenter.rights.requests import PrivacyRequestFiling, file_request
 
     api, operator, member = local_stack.api_url, people["operator"], people["member"]
-    status, filed = http("POST", f"{api}/members/me/privacy-requests", member, {"kind": "correct"})
+    status, filed = lifecycle.http(
+        "POST", f"{api}/members/me/privacy-requests", {"kind": "correct"}, member
+    )
     assert status == 201, filed
     assert parse_iso(filed["dueAt"]) - parse_iso(filed["receivedAt"]) == timedelta(days=10)
     eleven_days_ago = datetime.now(UTC) - timedelta(days=11)
@@ -154,16 +141,16 @@ def test_requests_due_dates_overdue_first_refusals_and_proxies(
         _member_caller(people["memberId"]), PrivacyRequestFiling(kind="delete"), eleven_days_ago
     )
 
-    status, queue = http("GET", f"{api}/admin/privacy-requests", operator)
+    status, queue = lifecycle.http("GET", f"{api}/admin/privacy-requests", token=operator)
     assert status == 200, queue
     assert queue["items"][0]["requestId"] == overdue.request_id
     assert queue["items"][0]["overdue"] is True
 
-    status, refused = http(
+    status, refused = lifecycle.http(
         "POST",
         f"{api}/admin/privacy-requests/{overdue.request_id}/answer",
-        operator,
         {"outcome": "refused", "reason": "A statute requires keeping the settlement records."},
+        operator,
     )
     assert status == 200, refused
     answer = refused["answers"][-1]
@@ -171,28 +158,28 @@ def test_requests_due_dates_overdue_first_refusals_and_proxies(
     assert "118" in answer["objectionPath"]
 
     # R-RIGHT-4: a proxy's request discloses nothing before the evidence is checked.
-    status, proxied = http(
+    status, proxied = lifecycle.http(
         "POST",
         f"{api}/admin/privacy-requests",
-        operator,
         {
             "memberId": people["memberId"],
             "kind": "view",
             "proxy": {"evidence": [{"type": "power_of_attorney", "reference": "dms:e2e/poa-1"}]},
         },
+        operator,
     )
     assert status == 201, proxied
     request_url = f"{api}/admin/privacy-requests/{proxied['requestId']}"
-    status, shown = http("GET", request_url, operator)
+    status, shown = lifecycle.http("GET", request_url, token=operator)
     assert status == 200
     assert shown["memberDataWithheld"] is True
     assert people["memberId"] not in json.dumps(shown)
-    status, early = http("POST", f"{request_url}/answer", operator, {"outcome": "done"})
+    status, early = lifecycle.http("POST", f"{request_url}/answer", {"outcome": "done"}, operator)
     assert (status, early["code"]) == (403, "PROXY_EVIDENCE_NOT_CHECKED")
     assert NAME not in json.dumps(early)
-    status, checked = http("POST", f"{request_url}/evidence-checked", operator)
+    status, checked = lifecycle.http("POST", f"{request_url}/evidence-checked", token=operator)
     assert (status, checked["memberId"]) == (200, people["memberId"])
-    status, done = http("POST", f"{request_url}/answer", operator, {"outcome": "done"})
+    status, done = lifecycle.http("POST", f"{request_url}/answer", {"outcome": "done"}, operator)
     assert (status, done["disclosure"]["name"]) == (200, NAME)
 
 
@@ -208,15 +195,19 @@ def test_provision_needs_consent_and_the_member_sees_it(
         "retentionPeriod": "until the settlement completes",
     }
     provisions_url = f"{api}/admin/members/{people['memberId']}/provisions"
-    status, refused = http("POST", provisions_url, operator, {**terms, "legalBasis": "consent"})
+    status, refused = lifecycle.http(
+        "POST", provisions_url, {**terms, "legalBasis": "consent"}, operator
+    )
     assert (status, refused["code"]) == (409, "PROVISION_CONSENT_MISSING")
-    status, _ = http(
-        "POST", f"{api}/members/me/provision-consents", member, {**terms, "agreed": True}
+    status, _ = lifecycle.http(
+        "POST", f"{api}/members/me/provision-consents", {**terms, "agreed": True}, member
     )
     assert status == 200
-    status, recorded = http("POST", provisions_url, operator, {**terms, "legalBasis": "consent"})
+    status, recorded = lifecycle.http(
+        "POST", provisions_url, {**terms, "legalBasis": "consent"}, operator
+    )
     assert status == 201, recorded
-    status, mine = http("GET", f"{api}/members/me/disclosures", member)
+    status, mine = lifecycle.http("GET", f"{api}/members/me/disclosures", token=member)
     assert status == 200
     assert [d["provisionId"] for d in mine["items"]] == [recorded["provisionId"]]
 
@@ -241,7 +232,7 @@ def test_policy_notice_periods_and_the_consent_gate(
             "material": material,
             "summary": "Adds a settlement partner as a recipient.",
         }
-        return http("POST", f"{api}/admin/policy-versions", operator, body)
+        return lifecycle.http("POST", f"{api}/admin/policy-versions", body, operator)
 
     status, short = publish("e2e-minor", 6, False)
     assert (status, short["code"]) == (400, "NOTICE_TOO_SHORT")
@@ -249,11 +240,11 @@ def test_policy_notice_periods_and_the_consent_gate(
     assert (status, material_short["code"]) == (400, "NOTICE_TOO_SHORT")
     status, published = publish("e2e-material", 30, True)
     assert (status, published["noticeDays"]) == (201, 30), published
-    status, policy = http("GET", f"{api}/privacy-policy")
+    status, policy = lifecycle.http("GET", f"{api}/privacy-policy")
     assert status == 200
     assert "e2e-material" in [v["version"] for v in policy["upcomingVersions"]]
     # Not effective yet: the member's routes are open.
-    assert http("GET", f"{api}/members/me/disclosures", people["member"])[0] == 200
+    assert lifecycle.http("GET", f"{api}/members/me/disclosures", token=people["member"])[0] == 200
 
     later = datetime.now(UTC) + timedelta(days=31)
     caller = _member_caller(people["memberId"])
