@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
@@ -17,6 +17,9 @@ from partnercenter.crypto import chain_mac
 from partnercenter.dal import access_records
 from partnercenter.dal.aws import get_secret
 from partnercenter.hashing import subject_pseudonym
+
+if TYPE_CHECKING:
+    from partnercenter.api import Caller
 
 GENESIS = "genesis"
 _MAX_ATTEMPTS = 20  # bounded retries when concurrent writers race for the next seq
@@ -53,6 +56,17 @@ def record_access(
         if access_records.append(record):
             return int(record["seq"])
     raise AccessRecordNotWritten()
+
+
+def record_own_access(caller: Caller, action: str) -> int:
+    """A member reading or changing their own data: they are both actor and subject."""
+    return record_access(
+        actor=caller.member_id,
+        actor_role="member",
+        member_id=caller.member_id,
+        action=action,
+        source_ip=caller.source_ip,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
-from partnercenter.audit.access_records import record_access
+from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import transactions
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
@@ -77,13 +77,7 @@ def change_consents(
             raise ConsentRequired()
         kind, agreed, version = "required", True, current
         consents["required"] = {"policyVersion": version, "agreedAt": iso(now), "channel": CHANNEL}
-    record_access(
-        actor=member_id,
-        actor_role="member",
-        member_id=member_id,
-        action=f"change_consent_{kind}",
-        source_ip=caller.source_ip,
-    )
+    record_own_access(caller, f"change_consent_{kind}")
     try:
         transactions.write(
             [

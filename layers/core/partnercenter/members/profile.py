@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
-from partnercenter.audit.access_records import record_access
+from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import transactions
@@ -29,7 +29,7 @@ from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
 from partnercenter.members.records import profile_update
 from partnercenter.members.session import current_member
-from partnercenter.members.vault import member_cipher
+from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
 PROFILE_CHANGE = "profile_change"
@@ -58,13 +58,7 @@ class ProfileChange(ApiModel):
 def view_profile(caller: Caller) -> Profile:
     member = current_member(caller)
     cipher = _cipher(member)
-    record_access(
-        actor=caller.member_id,
-        actor_role="member",
-        member_id=caller.member_id,
-        action="view_profile",
-        source_ip=caller.source_ip,
-    )
+    record_own_access(caller, "view_profile")
     return _profile(member, cipher)
 
 
@@ -97,13 +91,7 @@ def change_profile(caller: Caller, change: ProfileChange) -> Profile:
     if change.phone is not None:
         values["phoneEnc"] = cipher.seal("phone", change.phone)
         values["phoneHash"] = phone_hash(change.phone)
-    record_access(
-        actor=caller.member_id,
-        actor_role="member",
-        member_id=caller.member_id,
-        action="change_profile",
-        source_ip=caller.source_ip,
-    )
+    record_own_access(caller, "change_profile")
     version = int(member["version"])
     try:
         transactions.write(
@@ -128,11 +116,12 @@ def _cipher(member: dict[str, Any]) -> FieldCipher:
 
 
 def _profile(member: dict[str, Any], cipher: FieldCipher) -> Profile:
+    fields = open_personal_fields(member, cipher)
     return Profile(
         member_id=member["memberId"],
-        login_id=cipher.open("loginId", member["loginIdEnc"]),
-        name=cipher.open("name", member["nameEnc"]),
-        phone=cipher.open("phone", member["phoneEnc"]),
+        login_id=fields.login_id,
+        name=fields.name,
+        phone=fields.phone,
         status=member["status"],
         consents=ConsentState.of(member),
         verified_at=member["verifiedAt"],

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
-from partnercenter.audit.access_records import record_access
+from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import provisions as provisions_dal
@@ -119,13 +119,7 @@ def give_provision_consent(
         at=iso(now),
     )
     values = consent.model_dump(by_alias=True)
-    record_access(
-        actor=caller.member_id,
-        actor_role="member",
-        member_id=caller.member_id,
-        action="change_provision_consent",
-        source_ip=caller.source_ip,
-    )
+    record_own_access(caller, "change_provision_consent")
     transactions.write(
         [
             provisions_dal.replace_entry({"memberId": caller.member_id, "sk": sk, **values}),
@@ -229,11 +223,5 @@ def provisions_of(member_id: str, limit: int, next_token: str | None) -> Provisi
 def list_disclosures(caller: Caller, limit: int, next_token: str | None) -> ProvisionList:
     """The member's own provisions to third parties, newest first."""
     current_member(caller)
-    record_access(
-        actor=caller.member_id,
-        actor_role="member",
-        member_id=caller.member_id,
-        action="view_disclosures",
-        source_ip=caller.source_ip,
-    )
+    record_own_access(caller, "view_disclosures")
     return provisions_of(caller.member_id, limit, next_token)

@@ -37,7 +37,7 @@ from partnercenter.errors import (
     ValidationFailed,
 )
 from partnercenter.members.session import current_member
-from partnercenter.members.vault import member_cipher
+from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 
@@ -387,11 +387,12 @@ def answer_request(
 
 
 def _disclosure(member: dict[str, Any], cipher: FieldCipher) -> Disclosure:
+    fields = open_personal_fields(member, cipher)
     return Disclosure(
         member_id=member["memberId"],
-        login_id=cipher.open("loginId", member["loginIdEnc"]),
-        name=cipher.open("name", member["nameEnc"]),
-        phone=cipher.open("phone", member["phoneEnc"]),
+        login_id=fields.login_id,
+        name=fields.name,
+        phone=fields.phone,
         status=member["status"],
         verified_at=member.get("verifiedAt"),
         consents=member.get("consents", {}),
