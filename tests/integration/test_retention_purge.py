@@ -13,6 +13,7 @@ import pytest
 
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
+from partnercenter.dal import usage_records
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import to_item
 from partnercenter.dal.retained import due_shard
@@ -418,7 +419,7 @@ def test_dry_run_reports_what_would_go_and_touches_nothing(aws_stack, t0) -> Non
     for member in members:
         rs.withdraw(member, t0)
     _expired_verification(t0)
-    _usage_record(members[0], t0 - 100 * DAY)
+    _usage_record(members[0], t0 + 271 * DAY)  # its 90 days ended 5 days before the run
     report = _purge(t0 + 366 * DAY, dry_run=True)
     assert report.dry_run
     assert (report.purged, report.expired_verifications, report.expired_usage_records) == (3, 1, 1)
@@ -447,17 +448,15 @@ def _expired_verification(expires: datetime, member_id: str | None = None) -> st
 
 
 def _usage_record(member_id: str, at: datetime) -> None:
-    client("dynamodb").put_item(
-        TableName=get_settings().usage_records_table,
-        Item=to_item(
-            {
-                "memberId": member_id,
-                "at": f"{iso(at)}#{uuid.uuid4()}",
-                "route": "GET /members/me",
-                "sourceIp": "203.0.113.7",
-                "expiresAtEpoch": int((at + 90 * DAY).timestamp()),
-            }
-        ),
+    # Through the data layer, as the usage middleware writes them (with the expiry partition).
+    usage_records.put(
+        {
+            "memberId": member_id,
+            "at": f"{iso(at)}#{uuid.uuid4()}",
+            "route": "GET /members/me",
+            "sourceIp": "203.0.113.7",
+            "expiresAtEpoch": int((at + 90 * DAY).timestamp()),
+        }
     )
 
 
@@ -583,3 +582,17 @@ def test_handler_emits_metrics_without_personal_data(aws_stack, t0, monkeypatch,
     assert report["purged"] == 1
     for secret in (member, "박지표", "01055556666"):
         assert secret not in out
+
+
+def test_the_usage_mop_up_reads_only_recent_expiry_partitions(aws_stack, t0) -> None:
+    # R-RET-8: the purge queries the byExpiry index for the last month's expiry days; it never
+    # scans the 90 days of live usage records.
+    member = str(uuid.uuid4())
+    _usage_record(member, t0 - 95 * DAY)  # expired 5 days ago: found
+    _usage_record(member, t0 - 10 * DAY)  # live for 80 more days: not read at all
+    calls: list[str] = []
+    _on("Scan", lambda **kw: calls.append(kw["params"]["TableName"]), _PARAMS)
+    _on("Query", lambda **kw: calls.append(kw["params"].get("IndexName", "")), _PARAMS)
+    assert _purge(t0).expired_usage_records == 1
+    assert get_settings().usage_records_table not in calls  # no Scan of usage records
+    assert calls.count("byExpiry") == 32 * usage_records.EXPIRY_SHARDS  # 31 days back + today

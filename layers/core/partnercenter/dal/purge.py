@@ -2,17 +2,19 @@
 
 Retained subjects are found through RetainedTable's sparse ``byDue`` index only (never a scan),
 which projects what a conditional destruction needs (``holdVersion``, ``items``, ``holdIds``).
-VerificationsTable and UsageRecordsTable have no expiry index, so their expired items are found
-by a filtered Scan that the caller bounds by its deadline (see ``retention.purge``).
+Usage records past their period are found through UsageRecordsTable's ``byExpiry`` index, one
+recent expiry-day partition after another. VerificationsTable has no expiry index: it only ever
+holds a couple of days of rows, so a filtered Scan bounded by the deadline finds its leftovers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from partnercenter.config import get_settings
-from partnercenter.dal import retained
+from partnercenter.dal import retained, usage_records
 from partnercenter.dal.aws import client
 from partnercenter.dal.data_keys import retained_subject, shred
 
@@ -23,6 +25,7 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 ExpiryKind = Literal["verification", "usage_records"]
 # Pages of the remaining-count Query (1 MB each): far more than any backlog, yet a bound.
 _MAX_COUNT_PAGES = 10_000
+USAGE_EXPIRY_LOOKBACK = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -225,19 +228,41 @@ def expired_verifications(
 def expired_usage_records(
     now_epoch: int, limit: int, start_key: dict[str, Any] | None
 ) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
-    """One Scan page of usage records past their legal period that TTL has not removed yet."""
-    items, last = _expired_scan(
-        get_settings().usage_records_table,
-        "memberId, #at",
-        {"#at": "at"},
-        now_epoch,
-        limit,
-        start_key,
-    )
+    """One page of usage records past their legal period that TTL has not removed yet.
+
+    Through the ``byExpiry`` index, one expiry-day partition at a time over the last
+    ``USAGE_EXPIRY_LOOKBACK``: TTL removes expired items within days, so older partitions are
+    empty, and a month covers TTL's lag and a month of missed runs. ``start_key`` is the cursor
+    this function returned (partition number and the index's LastEvaluatedKey).
+    """
+    partitions = usage_records.expiry_partitions(now_epoch, USAGE_EXPIRY_LOOKBACK)
+    cursor = start_key or {"partition": 0}
+    number, resume = int(cursor["partition"]), cursor.get("key")
+    items: list[dict[str, Any]] = []
+    # A page fills across partitions, so one subject's records tend to commit together.
+    while number < len(partitions) and len(items) < limit:
+        params: dict[str, Any] = {
+            "TableName": get_settings().usage_records_table,
+            "IndexName": "byExpiry",
+            "KeyConditionExpression": "expiryPartition = :p AND expiresAtEpoch < :now",
+            "ExpressionAttributeValues": {
+                ":p": {"S": partitions[number]},
+                ":now": {"N": str(now_epoch)},
+            },
+            "Limit": limit - len(items),
+        }
+        if resume:
+            params["ExclusiveStartKey"] = resume
+        answer = client("dynamodb").query(**params)
+        items.extend(answer.get("Items", []))
+        resume = answer.get("LastEvaluatedKey")
+        if not resume:
+            number += 1
+    following = {"partition": number, "key": resume} if number < len(partitions) else None
     return [
         ExpiredItem(key={"memberId": i["memberId"], "at": i["at"]}, subject=i["memberId"]["S"])
         for i in items
-    ], last
+    ], following
 
 
 def expired_delete(kind: ExpiryKind, key: dict[str, Any], now_epoch: int) -> dict[str, Any]:
