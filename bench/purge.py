@@ -30,11 +30,10 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-REGION = "ap-northeast-2"
-ROOT = Path(__file__).resolve().parent.parent
+from bench import REGION, aws_environment
+
 FUNCTION = "RetentionPurgeFunction"
 AS_OF = datetime(2027, 6, 1, 18, 0, tzinfo=UTC)
 WRITE_OPERATIONS = {"TransactWriteItems", "BatchWriteItem", "PutItem", "DeleteItem", "UpdateItem"}
@@ -152,23 +151,7 @@ def _free_port() -> int:
 
 
 def _environment(endpoint: str) -> None:
-    layer = str(ROOT / "layers" / "core")
-    if layer not in sys.path:
-        sys.path.insert(0, layer)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ENDPOINT_URL": endpoint,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "PartnerCenter",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-    )
-    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
-        del os.environ[name]
+    aws_environment(endpoint, log_level="WARNING")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="No application metrics")
 

@@ -15,11 +15,9 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-REGION = "ap-northeast-2"
-ROOT = Path(__file__).resolve().parent.parent
+from bench import REGION, aws_environment
 
 
 class CallCounter:
@@ -45,25 +43,6 @@ class CallCounter:
         return measured
 
 
-def _environment() -> None:
-    # `make bench` sets PYTHONPATH; `python -m bench.signup_calls` from the root works too.
-    layer = str(ROOT / "layers" / "core")
-    if layer not in sys.path:
-        sys.path.insert(0, layer)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "PartnerCenter",
-        }
-    )
-    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-        del os.environ[name]
-
-
 def _report(label: str, calls: Counter[str], items: int) -> None:
     detail = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
     print(f"{label:<44} {sum(calls.values()):>3} calls, {items:>2} items read   [{detail}]")
@@ -76,7 +55,7 @@ def main(argv: list[str]) -> None:
         "--requests", type=int, default=2 if small else 5, help="warm requests per route"
     )
     args = parser.parse_args(argv)
-    _environment()
+    aws_environment()
 
     import boto3
     from moto import mock_aws

@@ -53,6 +53,4 @@ def _scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "httpMethod" in event:
-        return app.resolve(event, context)
-    return _scheduled(event, context)
+    return app.resolve_or_run(event, context, _scheduled)

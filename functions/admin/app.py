@@ -2,10 +2,10 @@
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import MemberIdPath, PartnerCenterResolver
 from partnercenter.members.admin import MemberList, MemberStatus, list_members
 from partnercenter.members.decision import DecisionRequest, DecisionResult, decide
 from partnercenter.observability import logger, metrics, tracer
@@ -25,7 +25,7 @@ def get_members(
 
 @app.post("/admin/members/<memberId>/decision")
 def post_decision(
-    member_id: Annotated[str, Path(alias="memberId", min_length=1, max_length=64)],
+    member_id: MemberIdPath,
     request: DecisionRequest,
 ) -> DecisionResult:
     return decide(app.operator(), member_id, request, app.request_id)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
 from partnercenter.observability import logger, metrics, tracer
 from partnercenter.retention.holds import (
     AddHoldRequest,
@@ -18,23 +18,20 @@ from partnercenter.retention.holds import (
 
 app = PartnerCenterResolver()
 
-MemberId = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
 # Hold ids are UUIDs: the version row ("#version") and anything else cannot be addressed.
-HoldId = Annotated[
-    str, Path(alias="holdId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
-]
+HoldId = Annotated[str, Path(alias="holdId", pattern=UUID_PATTERN)]
 
 
 @app.post("/admin/members/<memberId>/holds", status_code=201)
 def post_hold(
-    member_id: MemberId, request: Annotated[AddHoldRequest, Body()]
+    member_id: MemberIdPath, request: Annotated[AddHoldRequest, Body()]
 ) -> Response[HoldCreated]:
     created = add_hold(app.operator(), member_id, request)
     return Response(status_code=201, content_type="application/json", body=created)
 
 
 @app.post("/admin/members/<memberId>/holds/<holdId>/release")
-def post_release(member_id: MemberId, hold_id: HoldId) -> HoldView:
+def post_release(member_id: MemberIdPath, hold_id: HoldId) -> HoldView:
     return release_hold(app.operator(), member_id, hold_id)
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import UUID_PATTERN, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.notices.campaigns import (
@@ -23,9 +23,7 @@ app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 20.0  # delivering within the request, under API Gateway's 29 s
 MARGIN_SECONDS = 5.0  # left to answer (the report reads the deliveries)
 
-NoticeId = Annotated[
-    str, Path(alias="noticeId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
-]
+NoticeId = Annotated[str, Path(alias="noticeId", pattern=UUID_PATTERN)]
 
 
 @app.post("/admin/notices", status_code=201)
@@ -47,7 +45,7 @@ def get_notice(notice_id: NoticeId) -> NoticeReport:
     return notice_report(notice_id)
 
 
-def _scheduled(context: LambdaContext) -> dict[str, Any]:
+def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = resume_unfinished(
         utc_now(), Deadline.of(context, margin_seconds=MARGIN_SECONDS).passed
     )
@@ -59,6 +57,4 @@ def _scheduled(context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "httpMethod" in event:
-        return app.resolve(event, context)
-    return _scheduled(context)
+    return app.resolve_or_run(event, context, _scheduled)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics, tracer
@@ -23,26 +23,23 @@ from partnercenter.sanctions.service import (
 app = PartnerCenterResolver()
 MARGIN_SECONDS = 10.0
 
-MemberId = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
-SanctionId = Annotated[
-    str, Path(alias="sanctionId", pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
-]
+SanctionId = Annotated[str, Path(alias="sanctionId", pattern=UUID_PATTERN)]
 
 
 @app.post("/admin/members/<memberId>/sanctions", status_code=201)
 def post_sanction(
-    member_id: MemberId, request: Annotated[SanctionRequest, Body()]
+    member_id: MemberIdPath, request: Annotated[SanctionRequest, Body()]
 ) -> Response[SanctionCreated]:
     created = impose_sanction(app.operator(), member_id, request)
     return Response(status_code=201, content_type="application/json", body=created)
 
 
 @app.post("/admin/members/<memberId>/sanctions/<sanctionId>/lift")
-def post_lift(member_id: MemberId, sanction_id: SanctionId) -> Sanction:
+def post_lift(member_id: MemberIdPath, sanction_id: SanctionId) -> Sanction:
     return lift_sanction(app.operator(), member_id, sanction_id)
 
 
-def _scheduled(context: LambdaContext) -> dict[str, Any]:
+def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline = Deadline.of(context, margin_seconds=MARGIN_SECONDS)
     report = end_elapsed_sanctions(utc_now(), deadline.passed)
     logger.info("sanction sweep done", extra=report.model_dump(by_alias=True))
@@ -53,6 +50,4 @@ def _scheduled(context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "httpMethod" in event:
-        return app.resolve(event, context)
-    return _scheduled(context)
+    return app.resolve_or_run(event, context, _scheduled)

@@ -3,10 +3,10 @@ member's written request (letter, e-mail, phone) - the same withdrawal either wa
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import MemberIdPath, PartnerCenterResolver
 from partnercenter.observability import logger, metrics, tracer
 from partnercenter.retention.withdrawal import (
     WithdrawalReceipt,
@@ -28,7 +28,7 @@ def post_withdrawal(
 
 @app.post("/admin/members/<memberId>/withdrawal")
 def post_withdrawal_on_request(
-    member_id: Annotated[str, Path(alias="memberId", min_length=1, max_length=64)],
+    member_id: MemberIdPath,
     request: WrittenWithdrawalRequest,
 ) -> WithdrawalReceipt:
     return withdraw_on_request(app.operator(), member_id, request, app.request_id)

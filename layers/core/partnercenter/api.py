@@ -11,15 +11,17 @@ import base64
 import binascii
 import json
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -33,6 +35,9 @@ from partnercenter.errors import (
 from partnercenter.observability import logger
 
 PRIVACY_ADMIN_GROUP = "privacy-admin"
+# Ids this API issues are UUIDs; a path value of any other shape is refused before a lookup.
+UUID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+MemberIdPath = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
 _BODY_LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -124,6 +129,18 @@ class PartnerCenterResolver(APIGatewayRestResolver):
             "body": error.body,
             "isBase64Encoded": False,
         }
+
+    def resolve_or_run(
+        self,
+        event: dict[str, Any],
+        context: Any,
+        scheduled: Callable[[dict[str, Any], Any], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """For a function that serves routes and a schedule: API Gateway's proxy events go to
+        the routes, the schedule's event to ``scheduled``."""
+        if "httpMethod" in event:
+            return self.resolve(event, context)
+        return scheduled(event, context)
 
     @property
     def request_id(self) -> str:
