@@ -17,3 +17,7 @@ TRACED_MODULES = ("botocore", "httplib")
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
+
+# A verification that could not reach the identity vendor (timeout, error answer, missing or
+# incomplete configuration); VendorUnavailableAlarm in template.yaml watches this name.
+METRIC_VENDOR_UNAVAILABLE = "VendorUnavailable"
