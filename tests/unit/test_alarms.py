@@ -256,3 +256,15 @@ def test_the_dashboards_application_metrics_are_emitted(
             assert namespace == namespace_of(template_model, function_id)
             if function_id in emitted:
                 assert (namespace, name, frozenset(dimensions.items())) in emitted[function_id]
+
+
+def test_every_alarm_says_where_its_runbook_is(template_model: TemplateModel) -> None:
+    runbook = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    # GitHub's anchors: headings lower-cased, spaces to hyphens, other punctuation dropped.
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", runbook, flags=re.MULTILINE)
+    }
+    for alarm_id, props in alarms(template_model).items():
+        (anchor,) = re.findall(r"docs/operations\.md#([a-z0-9-]+)", props["AlarmDescription"])
+        assert anchor in anchors, alarm_id
