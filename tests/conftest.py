@@ -34,6 +34,12 @@ for _endpoint in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_endpoint]
 
 
+def pytest_report_header() -> str | None:
+    if SMOKE_STACK_NAME:
+        return f"smoke tests only, against the deployed stack {SMOKE_STACK_NAME} (real AWS)"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Against a deployed stack only the tests marked smoke run: nothing else reaches AWS."""
     if not SMOKE_STACK_NAME:
