@@ -67,6 +67,8 @@ class Place:
 
 def _another(chain: str, names: list[str]) -> str:
     """A different chain, chosen at random: writers that collided do not collide again."""
+    if len(names) == 1:
+        return chain
     index = names.index(chain)
     return names[(index + 1 + secrets.randbelow(len(names) - 1)) % len(names)]
 
