@@ -26,7 +26,7 @@ TOPIC = {"Ref": "OperationsTopic"}
 # The scheduled runs whose metrics the alarms and the dashboard watch, and the event each is
 # started with (the same files `sam local invoke -e` takes).
 PROBED = {
-    "AccessReviewFunction": "access-review-monthly",
+    "AccessAnchorFunction": "access-review-monthly",
     "RetentionPurgeFunction": "retention-purge",
 }
 # VendorUnavailable is emitted by the identity-verification function on the vendor branch;
