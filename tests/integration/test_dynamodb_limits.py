@@ -116,9 +116,7 @@ def test_an_oversized_partition_key_is_refused_on_every_key_operation(
 
 
 @pytest.mark.parametrize("operation", KEY_OPERATIONS)
-def test_an_oversized_sort_key_is_refused_on_every_key_operation(
-    ddb: Any, operation: str
-) -> None:
+def test_an_oversized_sort_key_is_refused_on_every_key_operation(ddb: Any, operation: str) -> None:
     call = KEY_OPERATIONS[operation]
     long_key = composite_key(sk=LONG_RANGE)
     assert validation_message(lambda: call(ddb, long_key, COMPOSITE)) == RANGE_KEY_TOO_LONG
