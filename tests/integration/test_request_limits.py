@@ -95,16 +95,17 @@ def _replaced(body: Any, path: tuple[Any, ...], value: str) -> Any:
     return copy
 
 
-def _events_with_json_bodies() -> list[str]:
+def _events_with_json_bodies(leaves: Any) -> list[str]:
+    """API events whose JSON body has at least one of the ``leaves`` a sweep replaces."""
     names = []
     for path in sorted(EVENTS.glob("*.json")):
         event = json.loads(path.read_text("utf-8"))
         if "httpMethod" in event and event.get("body"):
             try:
-                json.loads(event["body"])
+                body = json.loads(event["body"])
             except ValueError:
                 continue  # a vendor's form post: the callback reads its own wire format
-            if list(_string_leaves(json.loads(event["body"]))):
+            if list(leaves(body)):
                 names.append(path.stem)
     return names
 
@@ -114,7 +115,7 @@ OVER_KEY = "가" * 1000
 OVER_ITEM = "z" * 410_000
 
 
-@pytest.mark.parametrize("event_name", _events_with_json_bodies())
+@pytest.mark.parametrize("event_name", _events_with_json_bodies(_string_leaves))
 def test_every_string_field_over_dynamodb_limits_is_refused_before_dynamodb(
     aws_stack: AwsStack, dynamodb_calls: list[str], event_name: str
 ) -> None:
@@ -142,3 +143,59 @@ def test_every_string_field_over_dynamodb_limits_is_refused_before_dynamodb(
                 assert result.status == 413 or name in named, (leaf, result.body)
                 assert 400 <= result.status < 500
                 assert not any(probe in params for params in dynamodb_calls), leaf
+
+
+def _list_leaves(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _list_leaves(item, (*path, key))
+    elif isinstance(value, list):
+        if value:
+            yield path
+        for index, item in enumerate(value):
+            yield from _list_leaves(item, (*path, index))
+
+
+# Enough copies of one element to take any item they were stored in past 400 KB.
+LIST_COPIES = 50_000
+
+
+@pytest.mark.parametrize("event_name", _events_with_json_bodies(_list_leaves))
+def test_every_list_field_over_dynamodb_limits_is_refused_before_dynamodb(
+    aws_stack: AwsStack, dynamodb_calls: list[str], event_name: str
+) -> None:
+    template = load_event(event_name)
+    body = json.loads(template["body"])
+    claims = ADMIN if template["resource"].startswith("/admin/") else claims_for(MEMBER_SUB)
+    function_dir = _function_dir(aws_stack, template)
+    for leaf in _list_leaves(body):
+        target = body
+        for step in leaf:
+            target = target[step]
+        dynamodb_calls.clear()
+        event = api_event(
+            event_name,
+            body=_replaced(body, leaf, target[:1] * LIST_COPIES),
+            claims=claims,
+            path_params=template.get("pathParameters"),
+        )
+        result = call(function_dir, event)
+        assert 400 <= result.status < 500, (leaf, result.body)
+        name = [step for step in leaf if not isinstance(step, int)][-1]
+        named = [f.rsplit(".", 1)[-1] for f in result.body.get("fields", [])]
+        assert result.status == 413 or name in named, (leaf, result.body)
+        assert not [c for c in dynamodb_calls if len(c) > 400 * 1024], leaf
+
+
+def test_a_hold_over_more_items_than_there_are_is_refused(
+    aws_stack: AwsStack, dynamodb_calls: list[str]
+) -> None:
+    # The event's hold covers every item; a list naming them 80,000 times would be a 480 KB item.
+    template = load_event("admin-add-hold")
+    body = {**json.loads(template["body"]), "items": ["phone"] * 80_000}
+    event = api_event(
+        "admin-add-hold", body=body, claims=ADMIN, path_params=template["pathParameters"]
+    )
+    result = call("holds", event)
+    assert (result.status, result.body["fields"]) == (422, ["items"])
+    assert not [c for c in dynamodb_calls if len(c) > 400 * 1024]
