@@ -92,7 +92,7 @@ def test_an_unusable_kmc_configuration_is_a_counted_503(
     out = capsys.readouterr().out
     assert (result.status, result.body["code"]) == (503, "VENDOR_UNAVAILABLE")
     assert _metric_counts(out) == [1.0]
-    for value in secret.values():  # no key material or credential in logs or the answer
+    for value in secret.values():  # R-SEC-3: no key material or credential logged or answered
         if len(value) > 8:
             assert value not in out
             assert value not in json.dumps(result.body)

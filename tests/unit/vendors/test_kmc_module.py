@@ -81,6 +81,7 @@ def test_the_configured_module_seals_the_vendors_requests() -> None:
     assert plain.split("/")[:3] == ["CP", "001001", started.vendor_tx_id]
 
 
+# R-SEC-3: neither the key material nor the data sealed reaches a log line or an error.
 @pytest.mark.parametrize(
     ("key", "why"),
     [
