@@ -7,6 +7,7 @@ so the checks are neither missing nor too strict. The sources are in docs/aws-li
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +21,9 @@ from local.dynamodb_limits import (
     RANGE_KEY_TOO_LONG,
     TRANSACTION_TOO_LARGE,
     attribute_value_size,
+    enforce_dynamodb_limits,
     item_size,
+    oversized_key_message,
 )
 from tests.conftest import REGION
 
@@ -148,6 +151,47 @@ def test_a_query_with_an_oversized_partition_key_is_refused(ddb: Any) -> None:
     assert query("a" * 2048)["Count"] == 0
 
 
+def test_binary_keys_count_bytes_and_numbers_never_exceed() -> None:
+    over = {"pk": {"B": base64.b64encode(bytes(2049)).decode()}}
+    assert oversized_key_message(over, "pk", None) == HASH_KEY_TOO_LONG
+    assert (
+        oversized_key_message({"pk": {"B": base64.b64encode(bytes(2048)).decode()}}, "pk", None)
+        is None
+    )
+    assert oversized_key_message({"pk": {"N": "9" * 38}}, "pk", None) is None
+
+
+def test_moto_keeps_its_own_answer_for_a_missing_table_or_index(ddb: Any) -> None:
+    missing = refused(lambda: ddb.get_item(TableName="nope", Key={"pk": {"S": LONG_HASH}}))
+    assert missing["Error"]["Code"] == "ResourceNotFoundException"
+    no_index = refused(
+        lambda: ddb.query(
+            TableName=COMPOSITE,
+            IndexName="nope",
+            KeyConditionExpression="gk = :k",
+            ExpressionAttributeValues={":k": {"S": LONG_HASH}},
+        )
+    )
+    assert no_index["Error"]["Message"] != HASH_KEY_TOO_LONG  # moto's own refusal
+
+
+def test_a_query_checks_the_partition_key_not_the_sort_key_condition(ddb: Any) -> None:
+    answer = ddb.query(
+        TableName=COMPOSITE,
+        KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":s": {"S": "s"}},
+    )
+    assert answer["Count"] == 0
+
+
+def test_patching_twice_changes_nothing() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    before = DynamoHandler.get_item
+    enforce_dynamodb_limits()
+    assert DynamoHandler.get_item is before
+
+
 # ---- items --------------------------------------------------------------------------------
 def test_an_item_over_400_kb_is_refused(ddb: Any) -> None:
     item = {"pk": {"S": "big"}, "blob": {"S": "z" * (409_600 - 9 + 1)}}  # names count too
@@ -165,6 +209,9 @@ def test_item_size_counts_names_and_values_as_dynamodb_does() -> None:
     assert attribute_value_size({"M": {"k": {"S": "v"}}}) == 3 + 1 + 1 + 1
     assert attribute_value_size({"SS": ["a", "bc"]}) == 3
     assert attribute_value_size({"B": "AAEC"}) == 3  # base64 on the wire, bytes counted
+    assert attribute_value_size({"NS": ["1", "22"]}) == 2 + 2
+    assert attribute_value_size({"BS": ["AAEC"]}) == 3
+    assert attribute_value_size({"N": "not a number"}) == len("not a number")
 
 
 # ---- transactions -------------------------------------------------------------------------

@@ -120,6 +120,11 @@ def test_a_module_answering_with_a_non_base64_plaintext_is_unavailable(tmp_path:
         KmcModuleCipher(command=str(script), key=KEY).decrypt("CERT1", "token")
 
 
+def test_the_module_needs_key_material() -> None:
+    with pytest.raises(ValueError, match="lacks cipherKey"):
+        KmcModuleCipher(command=STANDIN, key="")
+
+
 def _not_executable(tmp_path: Path) -> str:
     plain = tmp_path / "kmc-module"
     plain.write_text("not a program")
