@@ -305,6 +305,8 @@ def vendor_credentials() -> dict[str, str]:
     return {
         "cpId": "PARTNERCENTER",
         "urlCode": "001001",
+        # The local stack seals with the simulator's cipher; deployed stacks name KMC's module.
+        "cipher": "simulator",
         "cipherKey": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "storeId": "store-partnercenter",
         "apiSecret": secrets.token_urlsafe(32),

@@ -76,6 +76,14 @@ def _atomic_moto_writes() -> None:
     make_dynamodb_writes_atomic()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dynamodb_limits() -> None:
+    """DynamoDB's key and transaction limits where moto forgives them (local/dynamodb_limits)."""
+    from local.dynamodb_limits import enforce_dynamodb_limits
+
+    enforce_dynamodb_limits()
+
+
 @pytest.fixture(scope="session")
 def template_model() -> Any:
     from local.template import load_template

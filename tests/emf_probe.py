@@ -24,7 +24,8 @@ def main(function_id: str, event_name: str) -> None:
     model = load_template()
     function = model.functions[function_id]
     with mock_aws():
-        provisioned = provision(model, region=REGION, seed_vendor_secret=True)
+        # The vendor secret stays as the template generates it: a fresh deploy's.
+        provisioned = provision(model, region=REGION)
         os.environ.update(provisioned.function_environment(function_id))
         handler = handler_module(function.code_dir.name)  # the cold start: Powertools imported
         context = LambdaContext(

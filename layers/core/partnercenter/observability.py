@@ -18,6 +18,7 @@ logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
-# A verification that could not reach the identity vendor (timeout, error answer, missing or
-# incomplete configuration); VendorUnavailableAlarm in template.yaml watches this name.
+# Emitted (Count) whenever an identity verification answers 503 VENDOR_UNAVAILABLE: the
+# vendor's configuration is missing or unusable, its cipher module fails, or it errs or times out.
+# VendorUnavailableAlarm in template.yaml watches this name.
 METRIC_VENDOR_UNAVAILABLE = "VendorUnavailable"

@@ -160,7 +160,13 @@ def test_kmc_page_checks_the_cp_id(
     callback_url: str,
 ) -> None:
     stranger = make_vendor(
-        "kmc", secret={"cpId": "OTHERCP", "urlCode": "1", "cipherKey": b64url_encode(kmc_key)}
+        "kmc",
+        secret={
+            "cpId": "OTHERCP",
+            "urlCode": "1",
+            "cipher": "simulator",
+            "cipherKey": b64url_encode(kmc_key),
+        },
     )
     start = stranger.start(verification_id="v-1", callback_url=callback_url, now=clock.now)
     response = _at_vendor(Client(sim.wsgi_app), start, _sim_fields(person), JSON)

@@ -24,7 +24,11 @@ from partnercenter.errors import (
     VerificationUsed,
 )
 from partnercenter.hashing import person_hash
-from partnercenter.identity.vendor import current_vendor, get_vendor_settings
+from partnercenter.identity.vendor import (
+    current_vendor,
+    get_vendor_settings,
+    vendor_unavailability_counted,
+)
 from partnercenter.identity.verified import VERIFICATION_WINDOW
 from partnercenter.members.session import current_member
 from partnercenter.observability import logger, metrics
@@ -59,13 +63,14 @@ class CallbackResult(ApiModel):
 
 def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -> StartResult:
     """A PENDING verification and what the browser posts to the vendor's page."""
-    vendor = current_vendor()
     verification_id = str(uuid.uuid4())
-    started = vendor.start(
-        verification_id=verification_id,
-        callback_url=get_vendor_settings().callback_url(verification_id),
-        now=now,
-    )
+    with vendor_unavailability_counted():
+        vendor = current_vendor()
+        started = vendor.start(
+            verification_id=verification_id,
+            callback_url=get_vendor_settings().callback_url(verification_id),
+            now=now,
+        )
     expires_at = now + VERIFICATION_WINDOW
     verifications_dal.put_pending(
         {
@@ -139,13 +144,16 @@ def complete_verification(
     record = _pending_record(verification_id)
     if now - parse_iso(record["createdAt"]) > VERIFICATION_WINDOW:
         raise VerificationExpired()
-    vendor = current_vendor()
-    if record["vendor"] != vendor.name:
-        # Started before a switch of vendor: the new one cannot finish it.
-        raise VerificationExpired()
-    # Tampered, stale, failed, replayed at the vendor, or the vendor down: raised as the
-    # contract's error before anything is written.
-    identity = vendor.complete(vendor_tx_id=record["vendorTxId"], callback=callback_fields, now=now)
+    with vendor_unavailability_counted():
+        vendor = current_vendor()
+        if record["vendor"] != vendor.name:
+            # Started before a switch of vendor: the new one cannot finish it.
+            raise VerificationExpired()
+        # Tampered, stale, failed, replayed at the vendor, or the vendor down: raised as the
+        # contract's error before anything is written.
+        identity = vendor.complete(
+            vendor_tx_id=record["vendorTxId"], callback=callback_fields, now=now
+        )
     kept = _what_is_kept(verification_id, identity, now)
     del identity  # the CI and birth date end here, in memory
     if not verifications_dal.mark_verified(verification_id, record["vendorTxId"], kept):
