@@ -3,12 +3,9 @@ test_input_bounds.py, they need the secret)."""
 
 from datetime import UTC, datetime
 
-import pytest
-
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal.codec import from_item, to_item
 from partnercenter.dal.destruction_records import _months
-from partnercenter.errors import ValidationFailed
 from partnercenter.policy import CURRENT_VERSION, policy_document, signup_purposes
 
 
