@@ -387,7 +387,9 @@ def test_brackets_inside_strings_do_not_count(aws_stack: Any) -> None:
 
 @pytest.mark.parametrize(("function", "event"), JSON_ROUTES[:3])
 def test_a_body_over_the_size_bound_is_413(aws_stack: Any, function: str, event: str) -> None:
-    body = json.dumps({"reason": "가" * (MAX_BODY_BYTES // 3 + 1)})
+    # As UTF-8, 3 bytes a character: over the bound in bytes, not in characters.
+    body = json.dumps({"reason": "가" * (MAX_BODY_BYTES // 3 + 1)}, ensure_ascii=False)
+    assert len(body) < MAX_BODY_BYTES < len(body.encode())
     _refused(
         call(function, api_event(event, raw_body=body, claims=OPERATOR)), 413, "PAYLOAD_TOO_LARGE"
     )
