@@ -552,8 +552,29 @@ def _operation(
         result["security"] = []
     for status in sorted(by_status):
         responses[str(status)] = _error_response(by_status[status])
+    _link_next_page(result, responses)
     result["responses"] = {key: responses[key] for key in sorted(responses)}
     return result
+
+
+def _link_next_page(operation: Mapping[str, Any], responses: dict[str, Any]) -> None:
+    """A paginated route links its answer to its next page: the same required parameters (a
+    range) with the answer's ``nextToken``, so that a stateful client (schemathesis) follows
+    tokens. Optional filters are left out: a link expression naming a parameter the request
+    did not send cannot be resolved."""
+    query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    if "nextToken" not in {p["name"] for p in query} or "200" not in responses:
+        return
+    parameters = {
+        f"query.{p['name']}": f"$request.query.{p['name']}" for p in query if p.get("required")
+    }
+    parameters["query.nextToken"] = "$response.body#/nextToken"
+    responses["200"] = {
+        **responses["200"],
+        "links": {
+            "nextPage": {"operationId": operation["operationId"], "parameters": parameters}
+        },
+    }
 
 
 def _is_powertools_validation(response: Mapping[str, Any]) -> bool:
