@@ -571,9 +571,7 @@ def _link_next_page(operation: Mapping[str, Any], responses: dict[str, Any]) -> 
     parameters["query.nextToken"] = "$response.body#/nextToken"
     responses["200"] = {
         **responses["200"],
-        "links": {
-            "nextPage": {"operationId": operation["operationId"], "parameters": parameters}
-        },
+        "links": {"nextPage": {"operationId": operation["operationId"], "parameters": parameters}},
     }
 
 
