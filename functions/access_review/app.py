@@ -1,14 +1,13 @@
 """The access review (R-SEC-2) on demand for operators; the monthly one runs in the anchoring
 job (functions/access_anchor), the only role that writes anchors."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import FromQuery, PartnerCenterResolver, ToQuery
 from partnercenter.audit.review import AccessReview, review_range
-from partnercenter.clock import utc_now
+from partnercenter.clock import iso, query_range, utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics, tracer
 
@@ -19,14 +18,15 @@ MARGIN_SECONDS = 10.0  # left to store the review and publish metrics
 
 @app.get("/admin/access-review")
 def get_access_review(
-    start: Annotated[str, Query(alias="from", min_length=1, max_length=40)],
-    end: Annotated[str, Query(alias="to", min_length=1, max_length=40)],
+    start: FromQuery,
+    end: ToQuery,
 ) -> AccessReview:
     app.operator()
+    start_at, end_at = query_range(start, end)  # bounded before the chain is read
     deadline = Deadline.of(
         app.lambda_context, margin_seconds=MARGIN_SECONDS, budget_seconds=API_BUDGET_SECONDS
     )
-    return review_range(start, end, utc_now(), deadline.passed)
+    return review_range(iso(start_at), iso(end_at), utc_now(), deadline.passed)
 
 
 @logger.inject_lambda_context

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import Problem, verify_range
-from partnercenter.clock import iso, iso_micro, parse_iso
+from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors
 from partnercenter.errors import ValidationFailed
@@ -134,8 +134,8 @@ def review_period(
             actor.by_day[iso(at)[:10]].add(str(record["subject"]))
 
     report = verify_range(
-        access_anchors.last_at_or_before(iso_micro(start - SKEW)),
-        access_anchors.first_at_or_after(iso_micro(end + SKEW)),
+        access_anchors.last_at_or_before(iso_micro(shifted(start, -SKEW))),
+        access_anchors.first_at_or_after(iso_micro(shifted(end, SKEW))),
         count,
         out_of_time,
         MAX_RECORDS,

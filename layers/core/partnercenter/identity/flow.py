@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
@@ -46,6 +48,28 @@ class StartVerificationRequest(ApiModel):
 
 class EmptyRequest(ApiModel):
     """``{}``: the member route takes nothing but the caller."""
+
+
+class CallbackFields(BaseModel):
+    """What the vendor posts back (form-encoded, or JSON): string fields only, at most
+    ``MAX_CALLBACK_FIELDS``, each name once. KMC sends ``apiToken`` and ``certNum``, PortOne
+    ``identityVerificationId``; a result that lacks its vendor's fields is tampered.
+
+    The handler reads the body raw (``parse_callback_body``); this model only describes it in
+    the OpenAPI document.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "maxProperties": MAX_CALLBACK_FIELDS,
+            "additionalProperties": {"type": "string"},
+        },
+    )
+
+    api_token: str = Field(default="", alias="apiToken")
+    cert_num: str = Field(default="", alias="certNum")
+    identity_verification_id: str = Field(default="", alias="identityVerificationId")
 
 
 class StartResult(ApiModel):
