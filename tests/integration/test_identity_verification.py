@@ -18,7 +18,7 @@ from werkzeug.test import Client
 from local.vendor_sim import VendorSimulator
 from partnercenter.clock import parse_iso
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.errors import VerificationExpired
+from partnercenter.errors import VerificationExpired, VerificationNotFound
 from partnercenter.hashing import person_hash
 from partnercenter.identity import vendor as identity_vendor
 from partnercenter.identity.flow import complete_verification
@@ -41,6 +41,7 @@ PENDING_FIELDS = {
     "memberId",
     "vendor",
     "vendorTxId",
+    "secretHash",
     "createdAt",
     "expiresAt",
     "expiresAtEpoch",
@@ -154,6 +155,13 @@ def test_start_stores_a_pending_verification_and_answers_the_vendor_form(
     item = record(started["verificationId"])
     assert set(item) == PENDING_FIELDS - {"memberId"}
     assert (item["status"], item["purpose"], item["vendor"]) == ("PENDING", "signup", vendor)
+    # R-IDV-2: the one-time secret is stored as its hash only, and nothing the browser sends
+    # to the vendor carries it.
+    secret = started["verificationSecret"]
+    assert len(secret) >= 43
+    assert item["secretHash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in repr(item)
+    assert secret not in started["actionUrl"] + json.dumps(started["formFields"])
     created, expires = parse_iso(item["createdAt"]), parse_iso(started["expiresAt"])
     assert expires - created == datetime.timedelta(minutes=30)
     assert item["expiresAtEpoch"] == int(expires.timestamp())
@@ -482,7 +490,10 @@ def test_member_verification_is_bound_to_the_caller(
     assert (item["purpose"], item["memberId"]) == ("profile_change", MEMBER_ID)
     assert deliver(result.body["verificationId"], at_vendor(sim, result.body)).status == 200
     now = parse_iso(record(result.body["verificationId"])["verifiedAt"])
-    usable = load_for_use(result.body["verificationId"], "profile_change", now, MEMBER_ID)
+    # Bound by the member's id, not by the secret: another member cannot use it.
+    with pytest.raises(VerificationNotFound):
+        load_for_use(result.body["verificationId"], "profile_change", now, member_id="other")
+    usable = load_for_use(result.body["verificationId"], "profile_change", now, member_id=MEMBER_ID)
     assert usable.phone == PHONE
 
 

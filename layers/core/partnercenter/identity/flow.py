@@ -8,6 +8,7 @@ changes nothing: the record stays PENDING and the person may go through the vend
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.parse
 import uuid
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from partnercenter.errors import (
 )
 from partnercenter.hashing import person_hash
 from partnercenter.identity.vendor import current_vendor, get_vendor_settings
-from partnercenter.identity.verified import VERIFICATION_WINDOW
+from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
 from partnercenter.members.session import current_member
 from partnercenter.observability import logger, metrics
 from partnercenter.vendors import VerifiedIdentity
@@ -46,6 +47,9 @@ class EmptyRequest(ApiModel):
 
 class StartResult(ApiModel):
     verification_id: str
+    # Shown once; only its hash is stored. Signup presents it: the id alone (which the vendor
+    # and the browser history see in the callback URL) is not enough to use the verification.
+    verification_secret: str
     vendor: str
     action_url: str
     form_fields: dict[str, str]
@@ -61,6 +65,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
     """A PENDING verification and what the browser posts to the vendor's page."""
     vendor = current_vendor()
     verification_id = str(uuid.uuid4())
+    secret = secrets.token_urlsafe(32)  # 256 random bits; never sent to the vendor
     started = vendor.start(
         verification_id=verification_id,
         callback_url=get_vendor_settings().callback_url(verification_id),
@@ -74,6 +79,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
             "memberId": member_id,
             "vendor": vendor.name,
             "vendorTxId": started.vendor_tx_id,
+            "secretHash": secret_hash(secret),
             "createdAt": iso(now),
             "expiresAt": iso(expires_at),
             # TTL is a backstop for leftovers; the purge decides destruction time itself.
@@ -83,6 +89,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
     logger.info("identity verification started", extra={"verificationId": verification_id})
     return StartResult(
         verification_id=verification_id,
+        verification_secret=secret,
         vendor=vendor.name,
         action_url=started.action_url,
         form_fields=started.form_fields,
