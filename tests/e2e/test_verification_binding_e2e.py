@@ -64,6 +64,7 @@ def test_signup_needs_the_verification_secret_of_its_start(local_stack: LocalSta
     status, created = lifecycle.http("POST", f"{api}/members", body)
     assert (status, created["status"]) == (201, "pending_approval"), created
     assert who.login_id in _cognito_usernames(local_stack)
+    assert secret not in local_stack.log_text()  # a bearer secret: never logged (R-SEC-3)
 
 
 # R-IDV-2, R-RIGHT-1: a member's own verification is bound to that member's token.
