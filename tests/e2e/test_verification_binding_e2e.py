@@ -1,13 +1,17 @@
 """A verification serves only whoever started it, over the local stack's HTTP API: the signup's
-one-time verificationSecret, and a member's own verification bound to that member."""
+one-time verificationSecret, and a member's own verification bound to that member. And what
+happens to the application when it is rejected: destroyed now, unrecoverable when the last
+backup copy expires, both shown to the operator."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from partnercenter.clock import parse_iso, utc_now
 from tests.e2e import lifecycle
 from tests.e2e.conftest import LocalStack
 
@@ -84,3 +88,38 @@ def test_a_members_verification_serves_no_other_member(local_stack: LocalStack) 
     assert (status, answer["code"]) == (404, "VERIFICATION_NOT_FOUND")
     status, profile = lifecycle.http("PATCH", f"{api}/members/me", change_body, owner.token)
     assert status == 200, profile
+
+
+def _pitr_days(stack: LocalStack, name_part: str) -> int:
+    dynamodb = stack.client("dynamodb")
+    [table] = [t for t in dynamodb.list_tables()["TableNames"] if name_part in t]
+    described = dynamodb.describe_continuous_backups(TableName=table)
+    return int(
+        described["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+            "RecoveryPeriodInDays"
+        ]
+    )
+
+
+# R-RET-6, R-RET-7: a destruction record carries when the items were destroyed and when their
+# last backup copy (the data key's, the lookup hashes') expires.
+def test_a_rejection_shows_when_it_was_destroyed_and_when_it_is_unrecoverable(
+    local_stack: LocalStack,
+) -> None:
+    operator = lifecycle.operator_token(local_stack)
+    before = utc_now() - timedelta(seconds=1)
+    member_id = lifecycle.sign_up(
+        local_stack, lifecycle.person("rej", "한가을", lifecycle.random_phone())
+    )
+    status, decided = lifecycle.http(
+        "POST",
+        f"{local_stack.api_url}/admin/members/{member_id}/decision",
+        {"decision": "reject", "reason": "not staff of a partner"},
+        operator,
+    )
+    assert status == 200, decided
+    page = lifecycle.destruction_records(local_stack, operator, before, utc_now())
+    [record] = [r for r in page["items"] if r["kind"] == "signup_application"]
+    window = timedelta(days=_pitr_days(local_stack, "DataKeys"))
+    assert window == timedelta(days=_pitr_days(local_stack, "MembersTable"))
+    assert parse_iso(record["backupsExpireAt"]) == parse_iso(record["destroyedAt"]) + window
