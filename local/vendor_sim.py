@@ -14,7 +14,10 @@ Choices, where the real vendors leave room:
 - KMC's result knows only ``Y``/``N``, so ``fail`` and ``cancel`` both answer ``N``; PortOne's
   ``cancel`` leaves the verification ``READY`` (never completed), ``fail`` makes it ``FAILED``.
 - A KMC token is exchangeable once; a second exchange answers ``APR06`` (re-request refused),
-  an unknown one ``APR03``, one older than 30 minutes ``APR02``.
+  an unknown one ``APR03``, one older than 30 minutes ``APR02``. With ``allow_reexchange=True``
+  the simulator is a lenient vendor that answers a second exchange with the same result, as
+  some vendors do on retries: tests then prove our own replay guards, not the vendor's.
+  (PortOne's REST GET answers every time anyway.)
 - ``token_5xx`` / ``token_timeout`` fail only the *first* exchange (or PortOne GET) and consume
   nothing: the vendor then recovers, and the same verification can complete.
 """
@@ -148,6 +151,7 @@ class VendorSimulator:
         *,
         clock: Callable[[], datetime.datetime] = _utc_now,
         timeout_sleep_seconds: float = 2.0,
+        allow_reexchange: bool = False,
     ) -> None:
         self._cipher = AesGcmKmcCipher(kmc_cipher_key)
         self._kmc_cp_id = kmc_cp_id
@@ -155,6 +159,7 @@ class VendorSimulator:
         self._api_secret = portone_api_secret
         self._clock = clock
         self._timeout_sleep_seconds = timeout_sleep_seconds
+        self._allow_reexchange = allow_reexchange
         self._lock = threading.Lock()  # the local stack serves threads
         self._kmc_tokens: dict[str, _KmcToken] = {}
         self._portone: dict[str, _PortOneRecord] = {}
@@ -393,7 +398,7 @@ class VendorSimulator:
             return token.scenario.upper()
         if self._clock() - token.issued_at > TOKEN_LIFETIME:
             return "APR02"
-        return "APR06" if token.exchanged else "APR01"
+        return "APR06" if token.exchanged and not self._allow_reexchange else "APR01"
 
     # ---- PortOne -------------------------------------------------------------------------
 

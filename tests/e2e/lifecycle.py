@@ -21,6 +21,8 @@ from tests.support import load_event
 
 HTTP_TIMEOUT_SECONDS = 60
 OPERATOR_GROUP = "privacy-admin"
+# verificationId -> the one-time verificationSecret its start returned, as the client keeps it.
+SECRETS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def start_verification(stack: LocalStack, token: str | None = None) -> dict[str,
             "POST", f"{stack.api_url}/members/me/identity-verifications", {}, token
         )
     assert status == 201, started
+    SECRETS[started["verificationId"]] = started["verificationSecret"]
     return dict(started)
 
 
@@ -159,6 +162,7 @@ def signup_body(stack: LocalStack, who: Person, verification_id: str) -> dict[st
     """The signup form: the person, the verification and the required consent."""
     return {
         "verificationId": verification_id,
+        "verificationSecret": SECRETS.get(verification_id, "never-issued"),
         "loginId": who.login_id,
         "password": who.password,
         "name": who.name,

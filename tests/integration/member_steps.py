@@ -17,11 +17,14 @@ from typing import Any
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import verifications
 from partnercenter.hashing import person_hash
+from partnercenter.identity.verified import secret_hash
 from partnercenter.policy import CURRENT_VERSION
 from tests.support import api_event, call, claims_for
 
 OPERATOR = claims_for("7f3c2a10-0000-4000-8000-00000000a001", groups=("privacy-admin",))
 PASSWORD = "correct-horse-9"
+# verificationId -> the verificationSecret its starter holds, as a client keeps it.
+SECRETS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ def verified(
     verification_id = str(uuid.uuid4())
     created = utc_now() - age
     tx = uuid.uuid4().hex[:20]
+    secret = SECRETS[verification_id] = uuid.uuid4().hex + uuid.uuid4().hex
     verifications.put_pending(
         {
             "verificationId": verification_id,
@@ -54,6 +58,7 @@ def verified(
             "memberId": member_id,
             "vendor": "kmc",
             "vendorTxId": tx,
+            "secretHash": secret_hash(secret),
             "createdAt": iso(created),
             "expiresAt": iso(created + timedelta(minutes=30)),
             "expiresAtEpoch": int((created + timedelta(days=1)).timestamp()),
@@ -76,6 +81,7 @@ def verified(
 def signup_body(person: Person, verification_id: str, login_id: str, **changes: Any) -> dict:
     body: dict[str, Any] = {
         "verificationId": verification_id,
+        "verificationSecret": SECRETS.get(verification_id, "never-issued"),
         "loginId": login_id,
         "password": PASSWORD,
         "name": person.name,

@@ -178,6 +178,15 @@ def hold_rows(member_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def pitr_days(stack: Any, logical_id: str) -> int:
+    """The table's point-in-time-recovery window as the emulated DynamoDB reports it."""
+    described = stack.client("dynamodb").describe_continuous_backups(
+        TableName=stack.physical_id(logical_id)
+    )["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert described["PointInTimeRecoveryStatus"] == "ENABLED"
+    return int(described["RecoveryPeriodInDays"])
+
+
 def destruction_records_of(member_id: str) -> list[dict[str, Any]]:
     pseudonym = subject_pseudonym(member_id)
     return [

@@ -3,6 +3,7 @@ for KMC and PortOne (its in-process transport for the server-to-server calls).""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -16,15 +17,17 @@ import pytest
 from werkzeug.test import Client
 
 from local.vendor_sim import VendorSimulator
-from partnercenter.clock import parse_iso
+from partnercenter.clock import parse_iso, utc_now
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.errors import VerificationExpired
+from partnercenter.errors import VerificationExpired, VerificationNotFound, VerificationUsed
 from partnercenter.hashing import person_hash
 from partnercenter.identity import vendor as identity_vendor
 from partnercenter.identity.flow import complete_verification
 from partnercenter.identity.verified import load_for_use
+from partnercenter.vendors.base import HttpRequest, HttpResponse
 from partnercenter.vendors.kmc_cipher import b64url_decode
 from tests.conftest import AwsStack
+from tests.integration.member_steps import before_call
 from tests.support import ApiResult, api_event, call, claims_for
 
 FUNCTION = "identity_verification"
@@ -41,6 +44,7 @@ PENDING_FIELDS = {
     "memberId",
     "vendor",
     "vendorTxId",
+    "secretHash",
     "createdAt",
     "expiresAt",
     "expiresAtEpoch",
@@ -48,15 +52,46 @@ PENDING_FIELDS = {
 }
 
 
-@pytest.fixture
-def sim(aws_stack: AwsStack) -> VendorSimulator:
+def _simulator(aws_stack: AwsStack, *, allow_reexchange: bool = False) -> VendorSimulator:
     credentials = aws_stack.provisioned.vendor_credentials
     return VendorSimulator(
         b64url_decode(credentials["cipherKey"].rstrip("=")),
         credentials["cpId"],
         credentials["storeId"],
         credentials["apiSecret"],
+        allow_reexchange=allow_reexchange,
     )
+
+
+@pytest.fixture
+def sim(aws_stack: AwsStack) -> VendorSimulator:
+    return _simulator(aws_stack)
+
+
+@dataclasses.dataclass
+class LenientVendor:
+    """A vendor that answers one result as often as asked (KMC lenient on retries, PortOne's
+    GET), and the server-to-server calls our code made to it."""
+
+    name: str
+    sim: VendorSimulator
+    calls: list[str]
+
+
+@pytest.fixture(params=VENDORS)
+def lenient(
+    request: pytest.FixtureRequest, aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LenientVendor]:
+    """Replay tests run against this one, so they prove our guards, not the vendor's."""
+    vendor = LenientVendor(request.param, _simulator(aws_stack, allow_reexchange=True), [])
+
+    def counting(outgoing: HttpRequest) -> HttpResponse:
+        vendor.calls.append(outgoing.method)
+        return vendor.sim.transport(outgoing)
+
+    _configure(monkeypatch, vendor.name)
+    with identity_vendor.vendor_transport(counting):
+        yield vendor
 
 
 @pytest.fixture(params=VENDORS)
@@ -154,6 +189,13 @@ def test_start_stores_a_pending_verification_and_answers_the_vendor_form(
     item = record(started["verificationId"])
     assert set(item) == PENDING_FIELDS - {"memberId"}
     assert (item["status"], item["purpose"], item["vendor"]) == ("PENDING", "signup", vendor)
+    # R-IDV-2: the one-time secret is stored as its hash only, and nothing the browser sends
+    # to the vendor carries it.
+    secret = started["verificationSecret"]
+    assert len(secret) >= 43
+    assert item["secretHash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in repr(item)
+    assert secret not in started["actionUrl"] + json.dumps(started["formFields"])
     created, expires = parse_iso(item["createdAt"]), parse_iso(started["expiresAt"])
     assert expires - created == datetime.timedelta(minutes=30)
     assert item["expiresAtEpoch"] == int(expires.timestamp())
@@ -198,13 +240,30 @@ def test_callback_may_arrive_as_json(vendor: str, sim: VendorSimulator) -> None:
 # ---- R-IDV-2: once, fresh, intact ---------------------------------------------------------------
 
 
-# R-IDV-2: a vendor result is accepted only once.
-def test_replayed_callback_is_refused(vendor: str, sim: VendorSimulator) -> None:
+# R-IDV-2: a vendor result is accepted only once, by our guards even where the vendor would
+# answer it again: a replay during the first delivery loses at the conditional write, a
+# replay after it is refused by the state check before the vendor is asked again.
+def test_replayed_callback_is_refused(lenient: LenientVendor) -> None:
     started = start()
-    fields = at_vendor(sim, started)
-    assert deliver(started["verificationId"], fields).status == 200
-    replay = deliver(started["verificationId"], fields)
+    fields = at_vendor(lenient.sim, started)
+    verification_id = started["verificationId"]
+    during: list[int] = []
+
+    def replay_now() -> None:
+        try:
+            complete_verification(verification_id, fields, utc_now())
+            during.append(200)
+        except VerificationUsed:
+            during.append(409)
+
+    with before_call("dynamodb", "UpdateItem", replay_now):
+        first = deliver(verification_id, fields)
+    # The replay slipped in between the first delivery's state check and its write.
+    assert (during, first.status, first.body["code"]) == ([200], 409, "VERIFICATION_USED")
+    asked = len(lenient.calls)
+    replay = deliver(verification_id, fields)
     assert (replay.status, replay.body["code"]) == (409, "VERIFICATION_USED")
+    assert len(lenient.calls) == asked
 
 
 # R-IDV-2: a forged result is refused and changes nothing.
@@ -300,23 +359,31 @@ def test_vendor_outage_changes_nothing_and_the_verification_completes_later(
     assert deliver(started["verificationId"], fields).status == 200
 
 
-# R-IDV-2: 20 concurrent deliveries of one vendor result, exactly one accepted.
+# R-IDV-2: 20 concurrent deliveries of one vendor result, exactly one accepted; then 20
+# concurrent replays, all refused without asking the (lenient) vendor again.
 def test_concurrent_deliveries_of_one_callback_accept_exactly_one(
-    vendor: str, sim: VendorSimulator
+    lenient: LenientVendor,
 ) -> None:
     started = start()
-    fields = at_vendor(sim, started)
-    barrier = threading.Barrier(20, timeout=30)
+    fields = at_vendor(lenient.sim, started)
 
-    def one_delivery(_: int) -> int:
-        barrier.wait()
-        return deliver(started["verificationId"], fields).status
+    def twenty_deliveries() -> list[int]:
+        barrier = threading.Barrier(20, timeout=30)
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(one_delivery, range(20)))
+        def one_delivery(_: int) -> int:
+            barrier.wait()
+            return deliver(started["verificationId"], fields).status
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            return list(pool.map(one_delivery, range(20)))
+
+    statuses = twenty_deliveries()
     assert statuses.count(200) == 1
     assert sorted(set(statuses)) == [200, 409]
     assert record(started["verificationId"])["status"] == "VERIFIED"
+    asked = len(lenient.calls)
+    assert twenty_deliveries() == [409] * 20
+    assert len(lenient.calls) == asked
 
 
 # ---- R-COL-3: under 14 --------------------------------------------------------------------------
@@ -482,7 +549,10 @@ def test_member_verification_is_bound_to_the_caller(
     assert (item["purpose"], item["memberId"]) == ("profile_change", MEMBER_ID)
     assert deliver(result.body["verificationId"], at_vendor(sim, result.body)).status == 200
     now = parse_iso(record(result.body["verificationId"])["verifiedAt"])
-    usable = load_for_use(result.body["verificationId"], "profile_change", now, MEMBER_ID)
+    # Bound by the member's id, not by the secret: another member cannot use it.
+    with pytest.raises(VerificationNotFound):
+        load_for_use(result.body["verificationId"], "profile_change", now, member_id="other")
+    usable = load_for_use(result.body["verificationId"], "profile_change", now, member_id=MEMBER_ID)
     assert usable.phone == PHONE
 
 

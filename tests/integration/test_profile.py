@@ -3,10 +3,12 @@ traces in every table."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from partnercenter.audit.access_records import Break, verify_chain
 from partnercenter.audit.anchors import write_anchor
@@ -76,6 +78,34 @@ def test_a_member_views_their_own_data(aws_stack: AwsStack) -> None:
         "member",
         "203.0.113.10",
     )
+
+
+def test_no_personal_data_is_shown_when_its_access_record_cannot_be_written(
+    aws_stack: AwsStack,
+) -> None:
+    # R-SEC-2: the record comes first; if every append loses the race for the chain's head,
+    # the member gets an error and not their data.
+    person = Person.new()
+    member_id = active_member(person, "manager.kim")
+    table = aws_stack.physical_id("AccessRecordsTable")
+
+    def head_always_taken(params: dict[str, Any], **_: Any) -> None:
+        if params.get("TableName") == table:
+            raise ClientError(
+                {"Error": {"Code": "ConditionalCheckFailedException", "Message": "seq taken"}},
+                "PutItem",
+            )
+
+    events = client("dynamodb").meta.events
+    events.register("provide-client-params.dynamodb.PutItem", head_always_taken)
+    try:
+        result = _get(member_id)
+    finally:
+        events.unregister("provide-client-params.dynamodb.PutItem", head_always_taken)
+    assert result.status >= 500
+    assert set(result.body) == {"code", "message", "requestId"}
+    assert person.name not in json.dumps(result.body, ensure_ascii=False)
+    assert person.phone not in json.dumps(result.body)
 
 
 def test_every_member_request_leaves_a_usage_record_for_90_days(aws_stack: AwsStack) -> None:

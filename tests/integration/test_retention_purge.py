@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from partnercenter.clock import iso, utc_now
+from partnercenter.clock import iso, parse_iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import usage_records
 from partnercenter.dal.aws import client
@@ -21,7 +21,7 @@ from partnercenter.hashing import subject_pseudonym
 from partnercenter.retention import purge
 from partnercenter.retention.purge import Deadline, PurgeReport, run_purge
 from tests import retained_seed as rs
-from tests.integration.retention_support import make_active_member, withdraw
+from tests.integration.retention_support import make_active_member, pitr_days, withdraw
 from tests.support import LambdaContext, api_event, call, handler_module, load_event
 
 DAY = timedelta(days=1)
@@ -115,6 +115,9 @@ def test_retained_data_stays_for_the_year_then_is_shredded_and_recorded(aws_stac
     assert record["reason"] == "retention ended"
     assert record["subject"] == subject_pseudonym(member)
     assert record["destroyedAt"] == iso(t0 + 366 * DAY)
+    # R-RET-6: unrecoverable once the retained key's last backup copy expires.
+    key_window = timedelta(days=pitr_days(aws_stack, "DataKeysTable"))
+    assert record["backupsExpireAt"] == iso(t0 + 366 * DAY + key_window)
     text = json.dumps(record, ensure_ascii=False)
     for secret in (member, name, phone):
         assert secret not in text
@@ -494,6 +497,15 @@ def test_expired_verifications_and_usage_records_are_destroyed(aws_stack, t0) ->
     verification = [r for r in records if r["kind"] == "verification"]
     assert len(verification) == 4
     assert {r["reason"] for r in verification} == {"verification expired"}
+    # R-RET-6: each kind's last backup copy expires with its own table's PITR window.
+    for kind, table in (
+        ("verification", "VerificationsTable"),
+        ("usage_records", "UsageRecordsTable"),
+    ):
+        window = timedelta(days=pitr_days(aws_stack, table))
+        assert {r["backupsExpireAt"] for r in records if r["kind"] == kind} == {
+            iso(parse_iso(r["destroyedAt"]) + window) for r in records if r["kind"] == kind
+        }
     assert {r["runId"] for r in records} == {report.run_id}
     assert _purge(t0).expired_usage_records == 0
 

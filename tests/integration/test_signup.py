@@ -271,6 +271,43 @@ def test_a_verification_serves_one_signup_only(aws_stack: AwsStack) -> None:
     assert len(_cognito_users(aws_stack)) == 1
 
 
+def test_a_verification_serves_only_the_client_that_started_it(aws_stack: AwsStack) -> None:
+    # R-IDV-2: the verificationId alone (seen by the vendor and the browser history) is not
+    # enough; without the start's verificationSecret nothing changes and the holder still can.
+    person = Person.new()
+    verification_id = verified(person)
+    body = signup_body(person, verification_id, "manager.kim")
+    before = scan_all_tables(aws_stack)
+
+    missing = _post({k: v for k, v in body.items() if k != "verificationSecret"})
+    assert (missing.status, missing.body["code"]) == (422, "VALIDATION_FAILED")
+    assert "verificationSecret" in missing.body["fields"]
+    wrong = _post({**body, "verificationSecret": body["verificationSecret"][:-1] + "x"})
+    assert (wrong.status, wrong.body["code"]) == (400, "VERIFICATION_TAMPERED")
+    assert body["verificationSecret"] not in json.dumps(wrong.body)
+    assert scan_all_tables(aws_stack) == before
+    assert _cognito_users(aws_stack) == []
+
+    assert _post(body).status == 201
+
+
+def test_the_secret_is_checked_before_anything_about_the_verification_is_told(
+    aws_stack: AwsStack,
+) -> None:
+    # R-IDV-2, R-COL-3: a stranger learns neither "used" nor "under 14", and cannot make the
+    # child's verification be destroyed.
+    person = Person.new()
+    used = verified(person)
+    assert _post(signup_body(person, used, "manager.kim")).status == 201
+    child = verified(Person.new(), under14=True)
+    for verification_id in (used, child):
+        stranger = _post(
+            signup_body(person, verification_id, "manager.lee", verificationSecret="guess")
+        )
+        assert stranger.body["code"] == "VERIFICATION_TAMPERED"
+    assert verifications_dal.get(child) is not None
+
+
 def test_an_old_or_unknown_verification_is_refused(aws_stack: AwsStack) -> None:
     # R-IDV-2
     person = Person.new()

@@ -42,6 +42,13 @@ class Settings(BaseModel):
     sanctions_table: str | None = Field(None, alias="SANCTIONS_TABLE")
     notices_table: str | None = Field(None, alias="NOTICES_TABLE")
     notice_deliveries_table: str | None = Field(None, alias="NOTICE_DELIVERIES_TABLE")
+    # PITR windows (days) from template.yaml's parameters: when a destroyed item's last backup
+    # copy expires (R-RET-6, docs/crypto-shredding.md). Keys and lookup hashes share one window.
+    key_backup_days: int | None = Field(None, alias="KEY_BACKUP_DAYS", ge=1, le=35)
+    verification_backup_days: int | None = Field(
+        None, alias="VERIFICATION_BACKUP_DAYS", ge=1, le=35
+    )
+    record_backup_days: int | None = Field(None, alias="RECORD_BACKUP_DAYS", ge=1, le=35)
     # Only the local stack sets this: lets a scheduled event's `time` act as the clock.
     local_stack: bool = Field(False, alias="PC_LOCAL_STACK")
 

@@ -18,6 +18,7 @@ PASSWORD = "correct-horse-9"
 def _signup(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "verificationId": "v-1",
+        "verificationSecret": "s-1",
         "loginId": "manager.kim",
         "password": PASSWORD,
         "name": "김담당",

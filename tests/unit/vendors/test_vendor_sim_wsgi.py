@@ -244,6 +244,22 @@ def test_kmc_token_route_exchanges_a_token_once(
     assert client.post("/_sim/kmc/token", data=b"{").status_code == 400
 
 
+def test_a_lenient_kmc_answers_a_second_exchange_with_the_same_result(
+    kmc_key: bytes, clock: Clock, person: dict[str, Any], callback_url: str, make_vendor: Any
+) -> None:
+    # The mode the R-IDV-2 replay tests use: only our own guards refuse the replay.
+    sim = VendorSimulator(
+        kmc_key, KMC_CP_ID, STORE_ID, API_SECRET, clock=clock, allow_reexchange=True
+    )
+    kmc = make_vendor("kmc", transport=sim.transport)
+    token = _kmc_token(kmc, sim, kmc_key, clock, person, callback_url)
+    client = Client(sim.wsgi_app)
+    body = {"apiToken": token, "apiDate": kst_stamp(clock.now)}
+    first = client.post("/_sim/kmc/token", json=body).get_json()
+    assert first["result_cd"] == "APR01"
+    assert client.post("/_sim/kmc/token", json=body).get_json() == first
+
+
 def test_kmc_token_route_fails_once_with_500(
     kmc: IdentityVendor,
     sim: VendorSimulator,

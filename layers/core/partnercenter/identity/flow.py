@@ -8,6 +8,7 @@ changes nothing: the record stays PENDING and the person may go through the vend
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.parse
 import uuid
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from partnercenter.identity.vendor import (
     get_vendor_settings,
     vendor_unavailability_counted,
 )
-from partnercenter.identity.verified import VERIFICATION_WINDOW
+from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
 from partnercenter.members.session import current_member
 from partnercenter.observability import logger, metrics
 from partnercenter.vendors import VerifiedIdentity
@@ -74,6 +75,9 @@ class CallbackFields(BaseModel):
 
 class StartResult(ApiModel):
     verification_id: str
+    # Shown once; only its hash is stored. Signup presents it: the id alone (which the vendor
+    # and the browser history see in the callback URL) is not enough to use the verification.
+    verification_secret: str
     vendor: str
     action_url: str
     form_fields: dict[str, str]
@@ -88,6 +92,7 @@ class CallbackResult(ApiModel):
 def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -> StartResult:
     """A PENDING verification and what the browser posts to the vendor's page."""
     verification_id = str(uuid.uuid4())
+    secret = secrets.token_urlsafe(32)  # 256 random bits; never sent to the vendor
     with vendor_unavailability_counted():
         vendor = current_vendor()
         started = vendor.start(
@@ -103,6 +108,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
             "memberId": member_id,
             "vendor": vendor.name,
             "vendorTxId": started.vendor_tx_id,
+            "secretHash": secret_hash(secret),
             "createdAt": iso(now),
             "expiresAt": iso(expires_at),
             # TTL is a backstop for leftovers; the purge decides destruction time itself.
@@ -112,6 +118,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
     logger.info("identity verification started", extra={"verificationId": verification_id})
     return StartResult(
         verification_id=verification_id,
+        verification_secret=secret,
         vendor=vendor.name,
         action_url=started.action_url,
         form_fields=started.form_fields,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from partnercenter.dal import verifications as verifications_dal
 from partnercenter.errors import (
     VerificationExpired,
     VerificationNotFound,
+    VerificationTampered,
     VerificationUsed,
 )
 
@@ -36,15 +39,36 @@ class UsableVerification:
         return f"UsableVerification({self.verification_id!r}, purpose={self.purpose!r})"
 
 
+def secret_hash(secret: str) -> str:
+    """Unkeyed SHA-256 suffices: the secret is 256 random bits, nothing to guess from."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def load_for_use(
-    verification_id: str, purpose: str, now: datetime, member_id: str | None = None
+    verification_id: str,
+    purpose: str,
+    now: datetime,
+    *,
+    member_id: str | None = None,
+    secret: str | None = None,
 ) -> UsableVerification:
-    """The verification if it is VERIFIED, fresh, for ``purpose`` (and ``member_id``)."""
+    """The verification if it is VERIFIED, fresh, for ``purpose``, and its starter's.
+
+    The starter is ``member_id`` (a member's own verification) or whoever holds ``secret``
+    (a signup's). The binding is checked before anything else about the verification is told.
+    """
     record = verifications_dal.get(verification_id)
     if record is None or record.get("purpose") != purpose:
         raise VerificationNotFound()
     if member_id is not None and record.get("memberId") != member_id:
         raise VerificationNotFound()
+    if secret is not None and not hmac.compare_digest(
+        secret_hash(secret), str(record.get("secretHash", ""))
+    ):
+        raise VerificationTampered(
+            "This verification was started by another client; start a new identity "
+            "verification and use the verificationSecret it returns."
+        )
     if record["status"] == verifications_dal.CONSUMED:
         raise VerificationUsed()
     if record["status"] != verifications_dal.VERIFIED:

@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
@@ -61,6 +61,8 @@ class SignupRequest(ApiModel):
     """Exactly the three collected items plus what signing up needs (R-COL-1)."""
 
     verification_id: str = Field(min_length=1, max_length=64)
+    # The one-time secret POST /identity-verifications returned: binds it to its starter.
+    verification_secret: SecretStr = Field(min_length=1, max_length=128)
     login_id: LoginId
     password: Password
     name: Name
@@ -124,7 +126,11 @@ def sign_up(
 def _fingerprint(request: SignupRequest) -> str:
     """A keyed hash of the whole request: the idempotency store never sees its values."""
     canonical = json.dumps(
-        {**request.model_dump(by_alias=True), "password": request.password.get_secret_value()},
+        {
+            **request.model_dump(by_alias=True),
+            "password": request.password.get_secret_value(),
+            "verificationSecret": request.verification_secret.get_secret_value(),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -139,7 +145,12 @@ def _sign_up_once(idempotency: dict[str, str], request: SignupRequest) -> dict[s
 
 def _sign_up(request: SignupRequest) -> SignupResult:
     now = utc_now()
-    verification = load_for_use(request.verification_id, SIGNUP, now)
+    verification = load_for_use(
+        request.verification_id,
+        SIGNUP,
+        now,
+        secret=request.verification_secret.get_secret_value(),
+    )
     if verification.under14:
         # Nothing about a child is kept (R-COL-3): not even the verification.
         verifications_dal.delete(verification.verification_id)

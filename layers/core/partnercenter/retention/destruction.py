@@ -6,8 +6,10 @@ A record names its subject by pseudonym only and never holds the destroyed data.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, iso_micro, query_range
@@ -25,6 +27,27 @@ RecordKind = Literal[
     "usage_records",
     "sanction_record",
 ]
+
+
+# Which table's PITR window decides when the last backup copy of each kind is gone: personal
+# fields die with their data key (DataKeysTable), lookup hashes with MembersTable/RetainedTable,
+# which share that window (KeyBackupDays in template.yaml).
+_BACKUP_WINDOW: dict[str, str] = {
+    "member_profile": "key_backup_days",
+    "retained_data": "key_backup_days",
+    "signup_application": "key_backup_days",
+    "verification": "verification_backup_days",
+    "usage_records": "record_backup_days",
+    "sanction_record": "record_backup_days",
+}
+
+
+def backups_expire_at(kind: RecordKind, destroyed_at: datetime) -> datetime:
+    """When the last backup copy of what was destroyed expires: it is unrecoverable from then."""
+    days: int | None = getattr(get_settings(), _BACKUP_WINDOW[kind])
+    if days is None:
+        raise RuntimeError(f"{_BACKUP_WINDOW[kind].upper()} is not set (template.yaml Globals)")
+    return destroyed_at + timedelta(days=days)
 
 
 def destruction_record_put(
@@ -52,6 +75,7 @@ def destruction_record_put(
                     "items": items,
                     "reason": reason,
                     "destroyedAt": destroyed_at,
+                    "backupsExpireAt": iso(backups_expire_at(kind, at)),
                     "runId": run_id,
                 }
             ),
@@ -66,6 +90,12 @@ class DestructionRecord(ApiModel):
     items: list[str]
     reason: str
     destroyed_at: str
+    backups_expire_at: str | None = Field(
+        description=(
+            "When the last backup copy (PITR) of the destroyed items expires: from then on they "
+            "cannot be recovered. None on records written before it was kept."
+        )
+    )
     run_id: str
 
 
@@ -97,6 +127,7 @@ def list_destruction_records(
                 items=list(r["items"]),
                 reason=r["reason"],
                 destroyed_at=r["destroyedAt"],
+                backups_expire_at=r.get("backupsExpireAt"),
                 run_id=r["runId"],
             )
             for r in rows
