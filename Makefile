@@ -10,7 +10,7 @@ export AWS_DEFAULT_REGION ?= ap-northeast-2
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
 
-.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi clean
+.PHONY: dev operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ $(CHECKOV_VENV)/.installed:
 
 dev: $(BIN)/.installed
 	$(BIN)/python -m local
+
+# Against a running `make dev`: an operator with TOTP enrolled, and how to sign in as one.
+operator: $(BIN)/.installed
+	$(BIN)/python -m local.operator
 
 test: lint typecheck cfn-lint sam-validate sam-build security pytest
 
