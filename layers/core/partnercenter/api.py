@@ -12,7 +12,7 @@ import binascii
 import json
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -211,8 +211,9 @@ class Caller:
     groups: tuple[str, ...]
     issued_at: int
     source_ip: str
-    # The token's cognito:username; operators' Cognito checks ask by it.
-    username: str = ""
+    # The token's cognito:username (a member's login ID: personal data, so kept out of repr);
+    # operators' Cognito checks ask by it.
+    username: str = field(default="", repr=False)
 
     @property
     def is_privacy_admin(self) -> bool:
