@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
 ENV ?= dev
 
-.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
+.PHONY: dev operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(CHECKOV_VENV)/.installed:
 
 dev: $(BIN)/.installed
 	$(BIN)/python -m local
+
+# Against a running `make dev`: an operator with TOTP enrolled, and how to sign in as one.
+operator: $(BIN)/.installed
+	$(BIN)/python -m local.operator
 
 test: lint typecheck cfn-lint sam-validate sam-build security pytest
 

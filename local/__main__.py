@@ -65,20 +65,20 @@ def _port_taken(port: int) -> bool:
     return False
 
 
-def _only(resources: dict[str, Any], p: Provisioned) -> str | None:
-    """The physical id when the template has exactly one resource of a kind."""
-    return p.physical_id(next(iter(resources))) if len(resources) == 1 else None
+def _physical(p: Provisioned, logical_id: str) -> str | None:
+    return p.physical_id(logical_id) if logical_id in p.model.resources else None
 
 
 def _ready_info(p: Provisioned, api_url: str, aws_url: str, lambda_url: str) -> dict[str, Any]:
-    model = p.model
     return {
         "api_url": api_url,
         "aws_url": aws_url,
         "lambda_url": lambda_url,
         "region": p.region,
-        "user_pool_id": _only(model.user_pools, p),
-        "client_id": _only(model.user_pool_clients, p),
+        "user_pool_id": _physical(p, "UserPool"),
+        "client_id": _physical(p, "UserPoolClient"),
+        "operator_pool_id": _physical(p, "OperatorPool"),
+        "operator_client_id": _physical(p, "OperatorPoolClient"),
         "pid": os.getpid(),
     }
 
@@ -90,6 +90,8 @@ def _print_banner(info: dict[str, Any], p: Provisioned, simulator_problem: str |
         f"  Lambda Invoke API   {info['lambda_url']}",
         f"  AWS (moto)          {info['aws_url']}    region {info['region']}",
         f"  Cognito user pool   {info['user_pool_id']}    app client {info['client_id']}",
+        f"  operators' pool     {info['operator_pool_id']}    app client "
+        f"{info['operator_client_id']}    (TOTP required; `make operator` makes one)",
         f"  try: curl {info['api_url']}/privacy-policy",
     ]
     if simulator_problem:
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
+    # moto accepts any TOTP code unless told to check it (against its one fixed secret).
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
     with contextlib.ExitStack() as running:
         make_dynamodb_writes_atomic()
         enforce_dynamodb_limits()

@@ -394,6 +394,16 @@ def _error_response(codes: Iterable[str]) -> dict[str, Any]:
     }
 
 
+_SCHEME_DESCRIPTIONS = {
+    "": "A Cognito user-pool id token (`Bearer <id token>`); the member is its `sub`.",
+    "OperatorsAuthorizer": (
+        "An id token of the operators' user pool (`Bearer <id token>`), signed in with password "
+        "and authenticator code (TOTP); the operator must be in the `privacy-admin` group and "
+        "not signed out at the time of the request (docs/operators.md)."
+    ),
+}
+
+
 def _security_schemes(model: TemplateModel) -> dict[str, Any]:
     schemes = {}
     for api in model.apis.values():
@@ -402,10 +412,7 @@ def _security_schemes(model: TemplateModel) -> dict[str, Any]:
                 "type": "apiKey",
                 "in": "header",
                 "name": authorizer.header,
-                "description": (
-                    "A Cognito user-pool id token (`Bearer <id token>`); the member is its "
-                    "`sub`, an operator is in the `privacy-admin` group."
-                ),
+                "description": _SCHEME_DESCRIPTIONS.get(name, _SCHEME_DESCRIPTIONS[""]),
             }
     return schemes
 

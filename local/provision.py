@@ -446,6 +446,13 @@ class _Creator:
         params = _api_params(cognito, "CreateUserPool", props, {"UserPoolName": "PoolName"})
         params.setdefault("PoolName", _physical_name(logical_id))
         pool = cognito.create_user_pool(**params)["UserPool"]
+        # CloudFormation's EnabledMfas is a separate API call: which second factors the pool offers.
+        if "SOFTWARE_TOKEN_MFA" in props.get("EnabledMfas", []):
+            cognito.set_user_pool_mfa_config(
+                UserPoolId=pool["Id"],
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                MfaConfiguration=props.get("MfaConfiguration", "OFF"),
+            )
         provider = f"cognito-idp.{self.p.region}.amazonaws.com/{pool['Id']}"
         self.p.refs[logical_id] = pool["Id"]
         self.p.attributes[logical_id] = {

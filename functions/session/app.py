@@ -1,4 +1,4 @@
-"""POST /members/me/sign-out: the member's sessions end everywhere (R-CK-1)."""
+"""Sign-out: a member's sessions end everywhere (R-CK-1), or an operator's (R-SEC-2)."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.signout import SignedOut, sign_out
 from partnercenter.observability import logger, metrics, tracer
+from partnercenter.operators import OperatorSignedOut, sign_out_operator
 from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
@@ -16,6 +17,11 @@ app.use([record_usage])  # R-COL-5: every member request leaves a usage record
 @app.post("/members/me/sign-out")
 def post_sign_out() -> SignedOut:
     return sign_out(app.caller())
+
+
+@app.post("/admin/sign-out")
+def post_operator_sign_out() -> OperatorSignedOut:
+    return sign_out_operator(app.caller())
 
 
 @logger.inject_lambda_context

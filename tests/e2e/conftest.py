@@ -46,6 +46,8 @@ class LocalStack:
     region: str
     user_pool_id: str
     client_id: str
+    operator_pool_id: str
+    operator_client_id: str
 
     def log_text(self) -> str:
         """Everything the stack and its workers printed so far."""
@@ -73,6 +75,28 @@ class LocalStack:
             cognito.admin_add_user_to_group(
                 UserPoolId=self.user_pool_id, Username=username, GroupName=group
             )
+
+    def create_operator(self, username: str, password: str, *, totp: bool = True) -> str | None:
+        """An operator in privacy-admin in the operators' pool; with ``totp``, enrolled (the
+        secret is returned), else signing in with a password alone (refused at operator routes)."""
+        from local.operator import create_operator, enrol_totp
+
+        cognito = self.client("cognito-idp")
+        create_operator(cognito, self.operator_pool_id, username, password)
+        if not totp:
+            return None
+        return enrol_totp(
+            cognito, self.operator_pool_id, self.operator_client_id, username, password
+        )
+
+    def operator_sign_in(self, username: str, password: str, secret: str) -> str:
+        """An operator's id token, signed in with password and authenticator code."""
+        from local.operator import sign_in
+
+        tokens = sign_in(
+            self.client("cognito-idp"), self.operator_client_id, username, password, secret
+        )
+        return str(tokens["IdToken"])
 
     def authenticate(
         self, username: str, password: str, client_id: str | None = None
@@ -141,6 +165,8 @@ def start_local_stack(workdir: Path, extra_env: dict[str, str] | None = None) ->
         region=info["region"],
         user_pool_id=info["user_pool_id"],
         client_id=info["client_id"],
+        operator_pool_id=info["operator_pool_id"],
+        operator_client_id=info["operator_client_id"],
     )
 
 

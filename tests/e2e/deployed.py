@@ -14,7 +14,13 @@ from typing import Any
 import boto3
 
 # Output key of the template -> what the smoke tests need.
-OUTPUTS = {"ApiUrl": "api_url", "UserPoolId": "user_pool_id", "UserPoolClientId": "client_id"}
+OUTPUTS = {
+    "ApiUrl": "api_url",
+    "UserPoolId": "user_pool_id",
+    "UserPoolClientId": "client_id",
+    "OperatorPoolId": "operator_pool_id",
+    "OperatorPoolClientId": "operator_client_id",
+}
 # A stack whose last operation left it working (an update rolled back runs the previous one).
 USABLE_STATUSES = frozenset(
     {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
@@ -34,6 +40,8 @@ class DeployedStack:
     api_url: str
     user_pool_id: str
     client_id: str
+    operator_pool_id: str
+    operator_client_id: str
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
@@ -50,6 +58,25 @@ class DeployedStack:
             cognito.admin_add_user_to_group(
                 UserPoolId=self.user_pool_id, Username=username, GroupName=group
             )
+
+    def create_operator(self, username: str, password: str) -> str:
+        """An operator in privacy-admin of the operators' pool, enrolled in TOTP (its secret)."""
+        from local.operator import create_operator, enrol_totp
+
+        cognito = self.client("cognito-idp")
+        create_operator(cognito, self.operator_pool_id, username, password)
+        return enrol_totp(
+            cognito, self.operator_pool_id, self.operator_client_id, username, password
+        )
+
+    def operator_sign_in(self, username: str, password: str, secret: str) -> str:
+        """An operator's id token, signed in with password and authenticator code."""
+        from local.operator import sign_in
+
+        tokens = sign_in(
+            self.client("cognito-idp"), self.operator_client_id, username, password, secret
+        )
+        return str(tokens["IdToken"])
 
     def sign_in(self, username: str, password: str) -> str:
         """The id token of a USER_PASSWORD_AUTH sign-in through the stack's client."""

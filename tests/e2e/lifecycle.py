@@ -20,7 +20,6 @@ from tests.e2e.conftest import LocalStack
 from tests.support import load_event
 
 HTTP_TIMEOUT_SECONDS = 60
-OPERATOR_GROUP = "privacy-admin"
 # verificationId -> the one-time verificationSecret its start returned, as the client keeps it.
 SECRETS: dict[str, str] = {}
 
@@ -181,10 +180,11 @@ def sign_up(stack: LocalStack, who: Person) -> str:
 
 
 def operator_token(stack: LocalStack) -> str:
-    """A fresh privacy-admin user's id token."""
-    username, password = f"operator-{uuid.uuid4().hex[:8]}", f"Op-{uuid.uuid4().hex[:12]}"
-    stack.create_user(username, password, groups=(OPERATOR_GROUP,))
-    return stack.sign_in(username, password)
+    """A fresh operator's id token: in privacy-admin, signed in with password and TOTP code."""
+    username, password = f"operator-{uuid.uuid4().hex[:8]}", f"Op9!{uuid.uuid4().hex[:12]}"
+    secret = stack.create_operator(username, password)
+    assert secret is not None
+    return stack.operator_sign_in(username, password, secret)
 
 
 def approve(stack: LocalStack, operator: str, member_id: str) -> None:

@@ -96,6 +96,8 @@ class Subjects:
 def _subjects(stack: LocalStack, operator: str, path: str) -> Subjects:
     """Fresh for every operation: some routes end the member's sessions or membership
     (sign-out, withdrawal, sanctions), which must not starve the operations after them."""
+    if path == "/admin/sign-out":  # ends the operator's sessions: a token of its own (R-SEC-2)
+        return Subjects(lifecycle.operator_token(stack), None)
     member = None
     if path.startswith("/members/me") or "{memberId}" in path or "{requestId}" in path:
         member = _member(stack, operator)

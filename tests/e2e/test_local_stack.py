@@ -57,9 +57,23 @@ def model() -> TemplateModel:
 @pytest.fixture(scope="module")
 def users(local_stack: LocalStack) -> dict[str, str]:
     """An operator and a plain member, signed in: username -> id token."""
-    local_stack.create_user("e2e-admin", PASSWORD, groups=(ADMIN_GROUP,))
+    secret = local_stack.create_operator("e2e-admin", PASSWORD)
+    assert secret is not None
     local_stack.create_user("e2e-member", PASSWORD)
-    return {name: local_stack.sign_in(name, PASSWORD) for name in ("e2e-admin", "e2e-member")}
+    from local.operator import sign_in
+
+    operator = sign_in(
+        local_stack.client("cognito-idp"),
+        local_stack.operator_client_id,
+        "e2e-admin",
+        PASSWORD,
+        secret,
+    )
+    return {
+        "e2e-admin": operator["IdToken"],
+        "e2e-admin access token": operator["AccessToken"],
+        "e2e-member": local_stack.sign_in("e2e-member", PASSWORD),
+    }
 
 
 # ---------------------------------------------------------------------------- resources
@@ -89,11 +103,15 @@ def test_every_resource_of_the_template_exists(
     assert secrets == {f"{STACK_NAME}-{logical_id}" for logical_id in model.secrets}
     cognito = local_stack.client("cognito-idp")
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
-    assert [p["Id"] for p in pools] == [local_stack.user_pool_id]
-    groups = cognito.list_groups(UserPoolId=local_stack.user_pool_id)["Groups"]
+    assert {p["Id"] for p in pools} == {local_stack.user_pool_id, local_stack.operator_pool_id}
+    assert cognito.list_groups(UserPoolId=local_stack.user_pool_id)["Groups"] == []
+    groups = cognito.list_groups(UserPoolId=local_stack.operator_pool_id)["Groups"]
     assert {g["GroupName"] for g in groups} == {
         r.properties["GroupName"] for r in model.user_pool_groups.values()
     }
+    mfa = cognito.get_user_pool_mfa_config(UserPoolId=local_stack.operator_pool_id)
+    assert mfa["MfaConfiguration"] == "ON"
+    assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
     client = cognito.describe_user_pool_client(
         UserPoolId=local_stack.user_pool_id, ClientId=local_stack.client_id
     )["UserPoolClient"]
@@ -151,7 +169,7 @@ def _other_client_token(local_stack: LocalStack) -> str:
         ClientName="not-in-the-template",
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
     )["UserPoolClient"]["ClientId"]
-    return _id_token(local_stack, client, "e2e-admin")
+    return _id_token(local_stack, client, "e2e-member")
 
 
 def _id_token(local_stack: LocalStack, client_id: str, username: str, kind: str = "IdToken") -> str:
@@ -194,9 +212,7 @@ def test_authorizer_refuses(
     forged = {
         "other-pool": lambda: _other_pool_token(local_stack),
         "other-client": lambda: _other_client_token(local_stack),
-        "access-token": lambda: _id_token(
-            local_stack, local_stack.client_id, "e2e-admin", "AccessToken"
-        ),
+        "access-token": lambda: users["e2e-admin access token"],
         "expired": lambda: _expired_token(admin),
         "tampered": lambda: _tampered(admin),
     }
@@ -226,7 +242,8 @@ def test_valid_token_reaches_the_function(
     assert body["requestId"] == headers["x-amzn-RequestId"]
 
 
-# The issue-2 must-show: 200 for privacy-admin, 403 for a member (401 is tested above).
+# The issue-2 must-show: 200 for privacy-admin; a member's token is not even one of the
+# operators' pool, so the authorizer refuses it (R-SEC-2).
 def test_operator_and_member_outcomes_on_an_admin_route(
     local_stack: LocalStack, users: dict[str, str]
 ) -> None:
@@ -235,7 +252,7 @@ def test_operator_and_member_outcomes_on_an_admin_route(
     assert status == 200
     assert isinstance(body["items"], list)
     status, _, body = http("GET", url, headers={"Authorization": f"Bearer {users['e2e-member']}"})
-    assert (status, body["code"]) == (403, "FORBIDDEN")
+    assert (status, body["code"]) == (401, "UNAUTHORIZED")
 
 
 def test_claims_are_verified_and_rendered_as_api_gateway_does(
@@ -244,15 +261,19 @@ def test_claims_are_verified_and_rendered_as_api_gateway_does(
     authorizer = CognitoAuthorizer(
         local_stack.aws_url,
         local_stack.region,
-        {local_stack.user_pool_id: frozenset({local_stack.client_id})},
+        {
+            local_stack.user_pool_id: frozenset({local_stack.client_id}),
+            local_stack.operator_pool_id: frozenset({local_stack.operator_client_id}),
+        },
     )
-    claims = authorizer.verify(f"Bearer {users['e2e-admin']}", [local_stack.user_pool_id])
+    assert authorizer.verify(f"Bearer {users['e2e-admin']}", [local_stack.user_pool_id]) is None
+    claims = authorizer.verify(f"Bearer {users['e2e-admin']}", [local_stack.operator_pool_id])
     assert claims is not None
     rendered = render_claims(claims)
     assert all(isinstance(value, str) for value in rendered.values())
     assert rendered["cognito:groups"] == f"[{ADMIN_GROUP}]"
     assert rendered["token_use"] == "id"
-    assert rendered["aud"] == local_stack.client_id
+    assert rendered["aud"] == local_stack.operator_client_id
     assert rendered["auth_time"].isdigit()
     assert API_GATEWAY_DATE.match(rendered["exp"])
     assert API_GATEWAY_DATE.match(rendered["iat"])

@@ -56,7 +56,7 @@ def _environment(stack: LocalStack) -> dict[str, str]:
         elif resource.type == "AWS::KMS::Key":
             env[name] = keys[resource.properties["Description"]]
         elif resource.type == "AWS::Cognito::UserPool":
-            env[name] = stack.user_pool_id
+            env[name] = stack.operator_pool_id if target == "OperatorPool" else stack.user_pool_id
         elif resource.type == "AWS::Cognito::UserPoolClient":
             env[name] = stack.client_id
     return env

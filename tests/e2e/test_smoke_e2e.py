@@ -38,17 +38,18 @@ def test_a_verification_starts_at_the_vendor(target_stack: Any) -> None:
     assert started["formFields"]
 
 
-# R-COL-4: operators (privacy-admin) see the signups waiting for their decision.
+# R-COL-4, R-SEC-2: operators (privacy-admin, signed in with TOTP) see the signups waiting
+# for their decision.
 def test_an_operator_signs_in_and_sees_the_signup_queue(target_stack: Any) -> None:
     username = f"smoke-operator-{uuid.uuid4().hex[:8]}"
     password = f"Smoke-{uuid.uuid4().hex[:12]}-9x"
-    target_stack.create_user(username, password, groups=(lifecycle.OPERATOR_GROUP,))
+    secret = target_stack.create_operator(username, password)
     try:
-        token = target_stack.sign_in(username, password)
+        token = target_stack.operator_sign_in(username, password, secret)
         status, page = lifecycle.http("GET", f"{target_stack.api_url}/admin/members", token=token)
         assert status == 200, page
         assert isinstance(page["items"], list)
     finally:
         target_stack.client("cognito-idp").admin_delete_user(
-            UserPoolId=target_stack.user_pool_id, Username=username
+            UserPoolId=target_stack.operator_pool_id, Username=username
         )

@@ -133,21 +133,32 @@ def test_user_pool_client_and_groups_follow_the_template(
     model: TemplateModel, stack: Provisioned
 ) -> None:
     cognito = _client("cognito-idp")
-    ((pool_logical_id, pool_resource),) = model.user_pools.items()
-    pool_id = stack.physical_id(pool_logical_id)
-    pool_props = stack.resolve(pool_resource.properties)
-    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
-    assert pool["Name"] == pool_props["UserPoolName"]
-    assert pool["Policies"]["PasswordPolicy"] == pool_props["Policies"]["PasswordPolicy"]
-    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
-    for logical_id, resource in model.user_pool_clients.items():
-        client = cognito.describe_user_pool_client(
-            UserPoolId=pool_id, ClientId=stack.physical_id(logical_id)
-        )["UserPoolClient"]
-        assert client["ExplicitAuthFlows"] == resource.properties["ExplicitAuthFlows"]
-        assert "ClientSecret" not in client
-    groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
-    assert groups == {r.properties["GroupName"] for r in model.user_pool_groups.values()}
+    assert set(model.user_pools) == {"UserPool", "OperatorPool"}
+    for pool_logical_id, pool_resource in model.user_pools.items():
+        pool_id = stack.physical_id(pool_logical_id)
+        pool_props = stack.resolve(pool_resource.properties)
+        pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        assert pool["Name"] == pool_props["UserPoolName"]
+        assert pool["Policies"]["PasswordPolicy"] == pool_props["Policies"]["PasswordPolicy"]
+        assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+        mfa = cognito.get_user_pool_mfa_config(UserPoolId=pool_id)
+        assert mfa["MfaConfiguration"] == pool_props.get("MfaConfiguration", "OFF")
+        if "SOFTWARE_TOKEN_MFA" in pool_props.get("EnabledMfas", []):
+            assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+        for logical_id, resource in model.user_pool_clients.items():
+            if resource.properties["UserPoolId"] != {"Ref": pool_logical_id}:
+                continue
+            client = cognito.describe_user_pool_client(
+                UserPoolId=pool_id, ClientId=stack.physical_id(logical_id)
+            )["UserPoolClient"]
+            assert client["ExplicitAuthFlows"] == resource.properties["ExplicitAuthFlows"]
+            assert "ClientSecret" not in client
+        groups = {g["GroupName"] for g in cognito.list_groups(UserPoolId=pool_id)["Groups"]}
+        assert groups == {
+            r.properties["GroupName"]
+            for r in model.user_pool_groups.values()
+            if r.properties["UserPoolId"] == {"Ref": pool_logical_id}
+        }
 
 
 def test_log_groups_exist(model: TemplateModel, stack: Provisioned) -> None:

@@ -50,6 +50,8 @@ def test_the_stack_is_found_from_its_outputs_in_its_own_region(answer: dict[str,
         api_url="https://a1b2c3d4e5.execute-api.ap-northeast-2.amazonaws.com/dev",
         user_pool_id="ap-northeast-2_Ab3dEf9Gh",
         client_id="5k3ubq1d7v2h8n0q4r6s9t1u3w",
+        operator_pool_id="ap-northeast-2_Op7Rt2LmQ",
+        operator_client_id="2h6ka9d3m1p5q8r0s4t7v2w6x",
     )
     # The stack id names it too (describe-stacks takes either).
     stack_id = answer["Stacks"][0]["StackId"]
@@ -89,6 +91,8 @@ def test_resolve_asks_cloudformation_for_the_named_stack() -> None:
             "ApiUrl": {"Value": "https://abc.execute-api.ap-northeast-2.amazonaws.com/dev/"},
             "UserPoolId": {"Value": "ap-northeast-2_pool"},
             "UserPoolClientId": {"Value": "client"},
+            "OperatorPoolId": {"Value": "ap-northeast-2_operators"},
+            "OperatorPoolClientId": {"Value": "operator-client"},
         },
     }
     with mock_aws():
@@ -97,9 +101,10 @@ def test_resolve_asks_cloudformation_for_the_named_stack() -> None:
         stack = resolve(STACK, cloudformation)
         with pytest.raises(StackNotUsable, match="does not exist"):
             resolve("partnercenter-missing", cloudformation)
-    assert (stack.region, stack.user_pool_id, stack.client_id) == (
+    assert (stack.region, stack.user_pool_id, stack.client_id, stack.operator_pool_id) == (
         REGION,
         "ap-northeast-2_pool",
         "client",
+        "ap-northeast-2_operators",
     )
     assert stack.api_url == "https://abc.execute-api.ap-northeast-2.amazonaws.com/dev"

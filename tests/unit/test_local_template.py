@@ -87,10 +87,14 @@ def test_every_api_event_is_a_route_with_its_auth(
 def test_the_contract_public_and_authorized_routes(model: TemplateModel) -> None:
     routes = {(r.method, r.path): r for r in model.routes}
     assert routes["GET", "/privacy-policy"].authorizer is None
-    assert routes["GET", "/admin/members"].authorizer == "MembersAuthorizer"
-    authorizer = model.apis[routes["GET", "/admin/members"].api].authorizers["MembersAuthorizer"]
-    assert authorizer.header == "Authorization"
-    assert authorizer.user_pools == ("UserPool",)
+    assert routes["GET", "/members/me"].authorizer == "MembersAuthorizer"
+    authorizers = model.apis[routes["GET", "/members/me"].api].authorizers
+    assert authorizers["MembersAuthorizer"].header == "Authorization"
+    assert authorizers["MembersAuthorizer"].user_pools == ("UserPool",)
+    # Operators sign in to their own pool (TOTP at every sign-in); only its tokens pass.
+    assert routes["GET", "/admin/members"].authorizer == "OperatorsAuthorizer"
+    assert authorizers["OperatorsAuthorizer"].header == "Authorization"
+    assert authorizers["OperatorsAuthorizer"].user_pools == ("OperatorPool",)
 
 
 def test_functions_code_handler_and_limits_after_globals(

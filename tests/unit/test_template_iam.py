@@ -254,3 +254,44 @@ def test_every_member_route_may_read_what_the_session_check_reads(template_model
     for function in sorted(member_functions):
         missing = set(needed) - allowed.get(function, set())
         assert not missing, f"{function} serves member routes but may not {sorted(missing)}"
+
+
+def test_operator_routes_take_only_operators_pool_tokens_and_may_run_the_operator_check(
+    template_model,
+) -> None:
+    # R-SEC-2: /admin routes accept only the operators' pool, which demands TOTP at every
+    # sign-in; no other route accepts it. The local stack does not enforce IAM, so a missing
+    # grant for partnercenter.operators' request-time check would show only here.
+    pool = template_model.resources["OperatorPool"].properties
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    for route in template_model.routes:
+        operator_route = route.path.startswith("/admin/")
+        assert (route.authorizer == "OperatorsAuthorizer") == operator_route, route
+    operator_pool = _arn(template_model, "OperatorPool")
+    sessions = _table_arn("OperatorSessionsTable")
+    needed = {
+        ("cognito-idp:AdminGetUser", operator_pool),
+        ("cognito-idp:AdminListGroupsForUser", operator_pool),
+        ("dynamodb:GetItem", sessions),
+    }
+    allowed = permissions(template_model, [a for a, _ in needed], [operator_pool, sessions])
+    sign_out = {("POST", "/admin/sign-out")}
+    checked = {
+        r.function
+        for r in template_model.routes
+        if r.path.startswith("/admin/") and (r.method, r.path) not in sign_out
+    }
+    assert len(checked) >= 7
+    for function in sorted(checked):
+        missing = needed - allowed.get(function, set())
+        assert not missing, f"{function} serves operator routes but may not {sorted(missing)}"
+    signing_out = permissions(
+        template_model,
+        ["dynamodb:UpdateItem", "cognito-idp:AdminUserGlobalSignOut"],
+        [sessions, operator_pool],
+    )
+    assert {
+        ("dynamodb:UpdateItem", sessions),
+        ("cognito-idp:AdminUserGlobalSignOut", operator_pool),
+    } <= signing_out["SessionFunction"]

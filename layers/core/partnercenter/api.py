@@ -13,7 +13,7 @@ import json
 import re
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -301,12 +301,18 @@ class PartnerCenterResolver(APIGatewayRestResolver):
             groups=_parse_groups(claims.get("cognito:groups")),
             issued_at=_issued_at(claims),
             source_ip=str(self.current_event.request_context.identity.source_ip or ""),
+            username=str(claims.get("cognito:username") or ""),
         )
 
     def operator(self) -> Caller:
+        """The calling operator, checked now and not only when the token was issued (R-SEC-2):
+        still in the group, enrolled in TOTP, not signed out (``partnercenter.operators``)."""
         caller = self.caller()
         if not caller.is_privacy_admin:
             raise Forbidden("This route is for the privacy-admin group only.")
+        from partnercenter.operators import confirm_operator
+
+        confirm_operator(caller)
         return caller
 
 
@@ -316,6 +322,9 @@ class Caller:
     groups: tuple[str, ...]
     issued_at: int
     source_ip: str
+    # The token's cognito:username (a member's login ID: personal data, so kept out of repr);
+    # operators' Cognito checks ask by it.
+    username: str = field(default="", repr=False)
 
     @property
     def is_privacy_admin(self) -> bool:

@@ -30,6 +30,9 @@ class Settings(BaseModel):
     access_chain_secret: str = Field(alias="ACCESS_CHAIN_SECRET")
     user_pool_id: str = Field(alias="USER_POOL_ID")
     user_pool_client_id: str = Field(alias="USER_POOL_CLIENT_ID")
+    # Operators: their own user pool (TOTP at every sign-in) and their sign-out times (R-SEC-2).
+    operator_pool_id: str | None = Field(None, alias="OPERATOR_POOL_ID")
+    operator_sessions_table: str | None = Field(None, alias="OPERATOR_SESSIONS_TABLE")
     # Members' rights and the privacy officer's duties (R-RIGHT-3/4, R-USE-2, R-NOT-1, R-SEC-2).
     privacy_requests_table: str | None = Field(None, alias="PRIVACY_REQUESTS_TABLE")
     provisions_table: str | None = Field(None, alias="PROVISIONS_TABLE")

@@ -175,3 +175,12 @@ class MemberSuspended(PartnerCenterError):
         "Your account is suspended (이용정지) by an operator; member routes are closed until the "
         "suspension ends. You can still sign out or withdraw, or ask the privacy officer why."
     )
+
+
+class MfaRequired(PartnerCenterError):
+    code = "MFA_REQUIRED"
+    status = 401
+    default_message = (
+        "Operator routes need a sign-in with your authenticator app's code (TOTP); "
+        "enrol an authenticator and sign in again."
+    )
