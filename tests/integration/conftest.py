@@ -11,7 +11,14 @@ import pytest
 
 # cognito:username of the sample events (events/admin-*.json) and of the helpers' claims
 # (claims_for names the user by its sub).
-TEST_OPERATORS = ("operator1", "7f3c2a10-0000-4000-8000-00000000a001", "op-1", "op-privacy-1")
+TEST_OPERATORS = (
+    "operator1",
+    "7f3c2a10-0000-4000-8000-00000000a001",
+    "5b1d6a3e-0000-4000-8000-00000000a001",
+    "op-1",
+    "op-privacy-1",
+    "op-privacy-2",
+)
 PASSWORD = "Op9!integration-tests"  # moto only
 
 

@@ -90,9 +90,9 @@ def test_ttl_and_point_in_time_recovery_are_applied(
         pitr = dynamodb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
             "PointInTimeRecoveryDescription"
         ]
-        spec = resource.properties["PointInTimeRecoverySpecification"]
+        spec = stack.resolve(resource.properties["PointInTimeRecoverySpecification"])
         assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
-        assert pitr["RecoveryPeriodInDays"] == spec.get("RecoveryPeriodInDays", 35)
+        assert pitr["RecoveryPeriodInDays"] == int(spec.get("RecoveryPeriodInDays", 35))
     assert with_ttl >= 1
 
 
