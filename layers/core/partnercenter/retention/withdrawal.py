@@ -299,13 +299,14 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
     username = cognito.username_of(member_id)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and enables the account again (docs/withdrawal.md).
-    if not intents.mark_profile(member_id, int(member["version"]), "withdraw", since, now):
-        committed = _already_committed(member_id)  # a concurrent withdrawal won
+    owner = intents.mark_profile(member_id, int(member["version"]), "withdraw", since, now)
+    if not owner and not _another_withdrawal_under_way(member_id):
+        committed = _already_committed(member_id)
         if committed is not None:
             return committed
         raise Conflict("Your data changed meanwhile, or another change is under way; retry.")
     try:
-        if username is not None:
+        if owner and username is not None:
             cognito.disable_user(username)  # no sign-in from here on, unless the commit fails
         write(entries)
     except Exception as exc:
@@ -313,17 +314,25 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
         committed = _already_committed(member_id)
         if committed is not None:
             return committed
-        if username is not None and not is_suspended(member, now):
-            # Nothing changed (even if the disabling's reply was lost): the member is untouched;
-            # a suspended member's account stays disabled, as it was.
-            cognito.enable_user(username)
-        intents.clear_profile_mark(member_id, since)
+        if owner:
+            if username is not None and not is_suspended(member, now):
+                # Nothing changed (even if the disabling's reply was lost): the member is
+                # untouched; a suspended member's account stays disabled, as it was.
+                cognito.enable_user(username)
+            intents.clear_profile_mark(member_id, since)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})
             raise Conflict("Your data or its retention holds changed meanwhile; retry.") from None
         raise
     logger.info("member withdrawn", extra={"retained": kept, "destroyed": destroyed})
     return _finish(member_id, kept)
+
+
+def _another_withdrawal_under_way(member_id: str) -> bool:
+    """A concurrent withdrawal holds the mark: this one rides on it and leaves the account to
+    that one (or the reconciler), so that both answer alike whichever commits."""
+    member = members_dal.get_member(member_id)
+    return member is not None and member.get("cognitoIntent") == "withdraw"
 
 
 def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:
