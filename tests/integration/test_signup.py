@@ -437,6 +437,61 @@ def test_a_refused_request_can_be_retried_under_its_key(aws_stack: AwsStack) -> 
     assert _post(signup_body(person, verification_id, "manager.kim"), key).status == 201
 
 
+def test_a_committed_signup_answers_201_even_if_its_idempotency_record_is_not_saved(
+    aws_stack: AwsStack,
+) -> None:
+    # Nothing after the commit turns it into an error; the retry finds the receipt.
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    def idempotency_store_down() -> None:
+        raise RuntimeError("injected idempotency store outage")
+
+    # Powertools marks the record COMPLETED with UpdateItem, after the signup's transaction.
+    with before_call("dynamodb", "UpdateItem", idempotency_store_down):
+        first = _post(body, key)
+    assert first.status == 201, first.body
+    assert _cognito_users(aws_stack)[0]["Enabled"] is False
+    # The record is still IN_PROGRESS; once it expires (the invocation's timeout), the retry
+    # runs again and answers from the receipt on the member's login-ID guard.
+    idempotency = aws_stack.physical_id("IdempotencyTable")
+    dynamodb = aws_stack.client("dynamodb")
+    for item in dynamodb.scan(TableName=idempotency)["Items"]:
+        dynamodb.delete_item(TableName=idempotency, Key={"id": item["id"]})
+    retry = _post(body, key)
+    assert (retry.status, retry.body) == (201, first.body)
+    assert len(_cognito_users(aws_stack)) == 1
+    # Another key for the same body is a new request: the verification is used up.
+    assert _post(body, {"Idempotency-Key": str(uuid.uuid4())}).body["code"] == "VERIFICATION_USED"
+
+
+def test_an_access_record_that_cannot_be_written_fails_the_signup_before_its_commit(
+    aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R-SEC-2: no member without the access record of their signup; nothing is left behind,
+    # and the retry under the same key goes through.
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    attempted: list[str] = []
+
+    def access_records_down(*, member_id: str, **_: Any) -> int:
+        attempted.append(member_id)
+        assert cognito.sub_of("manager.kim") == member_id  # the account exists by now
+        raise RuntimeError("injected access records outage")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signup_logic, "record_access", access_records_down)
+        failed = _post(body, key)
+    assert failed.status == 500
+    assert len(attempted) == 1
+    assert _cognito_users(aws_stack) == []
+    assert _members_items(aws_stack) == []  # no member, no claim
+    retry = _post(body, key)
+    assert retry.status == 201, retry.body
+
+
 def test_no_personal_data_or_password_reaches_the_logs(
     aws_stack: AwsStack, caplog: pytest.LogCaptureFixture
 ) -> None:
