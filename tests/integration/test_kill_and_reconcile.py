@@ -23,14 +23,14 @@ from typing import Any
 import pytest
 
 from partnercenter.clock import utc_now
-from partnercenter.dal import aws, intents
+from partnercenter.dal import aws, cognito, intents
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
 from partnercenter.dal.data_keys import load_data_key
 from partnercenter.hashing import login_id_hash
 from partnercenter.reconciler import ReconcileReport, reconcile
 from tests.conftest import REGION, _reset_caches
-from tests.integration.member_steps import Person, signup_body, verified
+from tests.integration.member_steps import OPERATOR, Person, sign_up, signup_body, verified
 from tests.integration.retention_support import (
     ActiveMember,
     can_sign_in,
@@ -81,7 +81,7 @@ def server_stack(template_model: Any) -> Iterator[None]:
                     if not key.startswith("AWS_") and key != "POWERTOOLS_SERVICE_NAME":
                         env.setenv(key, value)
             _reset_caches()
-            for function_dir in ("signup", "withdrawal", "sanctions"):
+            for function_dir in ("signup", "withdrawal", "sanctions", "admin"):
                 handler_module(function_dir)  # imported once, before any fork
             yield
     finally:
@@ -358,3 +358,51 @@ def test_the_reconciler_records_what_it_did_without_personal_data(server_stack: 
     text = str(mine)
     for value in (member.login_id, member.name, member.phone, member.member_id):
         assert value not in text
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-commit", "after-commit"])
+def test_a_rejection_that_dies_at_its_commit_is_pending_or_fully_destroyed(
+    server_stack: None, after: bool
+) -> None:
+    # R-COL-4: the application and its account go together, or neither does.
+    person = Person.new(phone=f"0105555{int(after)}{uuid.uuid4().int % 1000:03d}")
+    login_id = f"rejected{int(after)}{uuid.uuid4().hex[:6]}"
+    signed_up = sign_up(person, login_id)
+    assert signed_up.status == 201, signed_up.body
+    member_id = signed_up.body["memberId"]
+    event = api_event(
+        "admin-decision",
+        body={"decision": "reject"},
+        claims=OPERATOR,
+        path_params={"memberId": member_id},
+    )
+    commit = "TransactWriteItems"
+    assert run_until_killed("admin", event, lambda op, _: op == commit, after) == commit
+    run_reconciler()
+    assert stale_intents() == []
+    assert_no_orphaned_account()
+    account = cognito.sub_of(login_id)
+    if after:
+        assert profile_of(member_id) is None
+        assert load_data_key(member_id) is None
+        assert account is None
+    else:
+        assert profile_of(member_id)["status"] == "pending_approval"
+        assert account == member_id
+
+
+def test_the_reconciler_stops_when_out_of_time_and_the_next_run_finishes(
+    server_stack: None,
+) -> None:
+    member = make_active_member()
+    event = api_event("withdrawal", body={}, claims=member.claims())
+    commit = "TransactWriteItems"
+    assert run_until_killed("withdrawal", event, lambda op, _: op == commit, True) == commit
+    later = utc_now() + intents.IN_FLIGHT_WINDOW + timedelta(seconds=1)
+    stopped = reconcile(later, lambda: True)
+    assert (stopped.remaining, stopped.settled) == (True, 0)
+    assert cognito_user(member) is not None
+    # Not yet stale: an operation that may still be in flight is left alone.
+    assert reconcile(utc_now(), lambda: False).settled == 0
+    assert run_reconciler().deleted == 1
+    assert cognito_user(member) is None
