@@ -406,3 +406,42 @@ def test_the_reconciler_stops_when_out_of_time_and_the_next_run_finishes(
     assert reconcile(utc_now(), lambda: False).settled == 0
     assert run_reconciler().deleted == 1
     assert cognito_user(member) is None
+
+
+@KILL_POINTS
+def test_an_approval_killed_at_any_call_is_pending_or_active_with_sign_in(
+    server_stack: None, after: bool
+) -> None:
+    # R-COL-4: active means able to sign in; pending means not; never active and locked out.
+    subject: dict[str, Any] = {}
+
+    def prepare(kill_at: int) -> tuple[str, dict[str, Any], Any]:
+        person = Person.new(phone=f"0106{kill_at:03d}{int(after)}456")
+        login_id = f"approved{kill_at:02d}{int(after)}{uuid.uuid4().hex[:6]}"
+        signed_up = sign_up(person, login_id)
+        assert signed_up.status == 201, signed_up.body
+        subject.update(member_id=signed_up.body["memberId"], login_id=login_id)
+        event = api_event(
+            "admin-decision",
+            body={"decision": "approve"},
+            claims=OPERATOR,
+            path_params={"memberId": subject["member_id"]},
+        )
+        return "admin", event, None
+
+    def classify() -> str:
+        profile = profile_of(subject["member_id"])
+        assert profile is not None
+        [user] = raw("cognito-idp").list_users(
+            UserPoolId=os.environ["USER_POOL_ID"], Filter=f'username = "{subject["login_id"]}"'
+        )["Users"]
+        if profile["status"] == "pending_approval":
+            assert user["Enabled"] is False
+            return "untouched"
+        assert profile["status"] == "active"
+        assert user["Enabled"] is True
+        return "done"
+
+    outcomes = kill_at_every_call(prepare, classify, after)
+    # The status change is the commit: before it pending, from it on active and enabled.
+    outcomes.assert_the_commit_decides(after, commit="UpdateItem")

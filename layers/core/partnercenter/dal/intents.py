@@ -9,8 +9,9 @@ the keys of the sparse ``byIntent`` index the reconciler reads:
 - a signup's **claim**: the login-ID guard itself, before the account exists, holding the login
   ID sealed under MembersKey (the reconciler needs the username to delete an orphan); the
   commit replaces it with the member's guard;
-- a **profile mark** (``cognitoIntent`` = ``withdraw`` or ``sanction``) before the account is
-  disabled; the commit deletes or updates the profile without it;
+- a **profile mark** (``cognitoIntent`` = ``withdraw``, ``sanction`` or ``approve``) before the
+  account is disabled (or, on approval, with the status change before it is enabled); the
+  commit deletes or updates the profile without it;
 - an **account deletion** item, written by the commit that ended a membership or an
   application; deleted once the account is gone.
 """
@@ -32,7 +33,8 @@ from partnercenter.dal.members import login_id_guard_key, member_key
 IN_FLIGHT_WINDOW = timedelta(minutes=5)
 QUEUE = "cognito"
 INDEX = "byIntent"
-_INTENT_ATTRIBUTES = "intentQueue, intentSince, cognitoIntent"
+MARK = ("intentQueue", "intentSince", "cognitoIntent")
+_INTENT_ATTRIBUTES = ", ".join(MARK)
 DELETE_ACCOUNT = "DELETE_ACCOUNT"
 
 
@@ -170,6 +172,11 @@ def mark_profile(member_id: str, version: int, intent: str, since: str, now: dat
     except Exception:
         clear_profile_mark(member_id, since)
         raise
+
+
+def mark_values(intent: str, since: str) -> dict[str, str]:
+    """The mark's attributes, for a profile write that carries the intent itself."""
+    return {"intentQueue": QUEUE, "intentSince": since, "cognitoIntent": intent}
 
 
 def clear_profile_mark(member_id: str, since: str) -> bool:
