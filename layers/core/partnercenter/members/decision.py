@@ -67,16 +67,26 @@ def decide(
 
 
 def _approve(member_id: str, login_id: str) -> None:
+    now = utc_now()
+    since = f"{iso_micro(now)}#approve"
+    # The transition carries the intent (the profile's mark): should this request die before
+    # the account is enabled, the reconciler enables it (the profile says active).
     if not members_dal.transition(
-        member_id, PENDING_APPROVAL, ACTIVE, {"approvedAt": iso(utc_now())}
+        member_id,
+        PENDING_APPROVAL,
+        ACTIVE,
+        {"approvedAt": iso(now), **intents.mark_values("approve", since)},
     ):
         raise Conflict("This signup was decided meanwhile.")
     try:
         cognito.enable_user(login_id)
     except BaseException:
         # Pending again: an active member who cannot sign in would be worse than a retry.
-        members_dal.transition(member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt",))
+        members_dal.transition(
+            member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt", *intents.MARK)
+        )
         raise
+    intents.clear_profile_mark(member_id, since)
 
 
 def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
