@@ -9,8 +9,9 @@ CHECKOV_VENV := .tools/checkov
 export AWS_DEFAULT_REGION ?= ap-northeast-2
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
+ENV ?= dev
 
-.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi clean
+.PHONY: dev test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +58,10 @@ sam-validate: $(SAM_VENV)/.installed
 sam-build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml --build-dir .aws-sam/build
 
-# Every suppression is justified where it stands: `# nosec` in code, Metadata in the template.
+# Every suppression is justified where it stands: `# nosec` in code, .checkov.yaml for the template.
 security: $(BIN)/.installed $(CHECKOV_VENV)/.installed
 	$(BIN)/bandit -r layers/core/partnercenter functions local -q
-	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 pytest: $(BIN)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term
@@ -79,6 +80,17 @@ bench: $(BIN)/.installed
 
 openapi: $(BIN)/.installed
 	$(BIN)/python -m local.openapi --write docs/openapi.json
+
+# Deploys samconfig.toml's [ENV] environment (dev or prod) with the caller's AWS credentials;
+# prod shows the change set and asks first. No test runs it (docs/operations.md).
+deploy: $(SAM_VENV)/.installed
+	$(SAM) build --template template.yaml --build-dir .aws-sam/build
+	$(SAM) deploy --config-env $(ENV)
+
+# The smoke tests (marked smoke) against a deployed stack, found from its outputs.
+smoke: $(BIN)/.installed
+	@test -n "$(STACK)" || { echo "usage: make smoke STACK=<stack name>" >&2; exit 2; }
+	AWS_SAM_STACK_NAME=$(STACK) $(BIN)/python -m pytest tests/e2e -m smoke -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage*

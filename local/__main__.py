@@ -24,6 +24,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from local.api import ApiFront, HttpServer, vendor_simulator
+from local.dynamodb_limits import enforce_dynamodb_limits
 from local.invoke import InvokeApi
 from local.lambda_runtime import LambdaRuntime, function_specs
 from local.moto_atomicity import make_dynamodb_writes_atomic
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with contextlib.ExitStack() as running:
         make_dynamodb_writes_atomic()
+        enforce_dynamodb_limits()
         moto = ThreadedMotoServer(ip_address=HOST, port=ports["PC_AWS_PORT"], verbose=False)
         moto.start()
         running.callback(moto.stop)

@@ -29,7 +29,13 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from local.lambda_runtime import LambdaRuntime, RuntimeStopped, Throttled
+from local.lambda_runtime import (
+    LambdaRuntime,
+    RequestTooLarge,
+    RuntimeStopped,
+    Throttled,
+    WaitExceeded,
+)
 from local.template import REPO_ROOT, GatewayResponse, Route
 
 if TYPE_CHECKING:
@@ -40,6 +46,8 @@ if TYPE_CHECKING:
 DOCS_FILE = REPO_ROOT / "docs" / "openapi.json"
 SIM_PREFIX = "/_sim/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# API Gateway's REST integration timeout: a function still running then is answered 504.
+INTEGRATION_TIMEOUT_SECONDS = 29.0
 _JWKS_TIMEOUT_SECONDS = 5.0
 _PATH_PARAMETER = re.compile(r"\{([^}]+?)(\+?)\}")
 _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z.]+)")
@@ -196,8 +204,10 @@ class ApiFront:
         vendor_simulator: WSGIApplication | None,
         vendor_simulator_problem: str | None = None,
         docs_file: Path = DOCS_FILE,
+        integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS,
     ) -> None:
         self._p = provisioned
+        self._integration_timeout = integration_timeout_seconds
         self._runtime = runtime
         self._routes = _RouteTable(provisioned.routes)
         # One API in the template; its gateway responses answer for every refusal of its own.
@@ -290,14 +300,7 @@ class ApiFront:
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
-            return _gateway_response(
-                413,
-                "Request Too Long",
-                "RequestTooLarge",
-                request_id,
-                kind="REQUEST_TOO_LARGE",
-                responses=self._responses,
-            )
+            return _request_too_large(request_id, self._responses)
         event = self._proxy_event(
             request,
             route=route,
@@ -306,8 +309,29 @@ class ApiFront:
             claims=claims,
             request_id=request_id,
         )
+        return self._invoke(route, event, request_id)
+
+    def _invoke(self, route: Route, event: dict[str, Any], request_id: str) -> Response:
+        """The function's answer, or API Gateway's own when the invocation does not give one."""
         try:
-            result = self._runtime.invoke(route.function, event, request_id=request_id)
+            result = self._runtime.invoke(
+                route.function,
+                event,
+                request_id=request_id,
+                wait_seconds=self._integration_timeout,
+            )
+        except RequestTooLarge:
+            # Within API Gateway's 10 MB but over Lambda's 6 MB: the invocation is refused.
+            return _request_too_large(request_id, self._responses)
+        except WaitExceeded:
+            return _gateway_response(
+                504,
+                "Endpoint request timed out",
+                "IntegrationTimeout",
+                request_id,
+                kind="INTEGRATION_TIMEOUT",
+                responses=self._responses,
+            )
         except Throttled:
             return _gateway_response(
                 429,
@@ -418,6 +442,17 @@ class ApiFront:
             "stage": self._p.stage(route.api),
         }
         print(_CONTEXT_VARIABLE.sub(lambda m: values.get(m.group(1), "-"), log_format), flush=True)
+
+
+def _request_too_large(request_id: str, responses: Mapping[str, GatewayResponse]) -> Response:
+    return _gateway_response(
+        413,
+        "Request Too Long",
+        "RequestTooLarge",
+        request_id,
+        kind="REQUEST_TOO_LARGE",
+        responses=responses,
+    )
 
 
 def _internal_error(request_id: str, responses: Mapping[str, GatewayResponse]) -> Response:

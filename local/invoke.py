@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
-from local.lambda_runtime import LambdaRuntime, RuntimeStopped, Throttled
+from local.lambda_runtime import LambdaRuntime, RequestTooLarge, RuntimeStopped, Throttled
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -71,6 +71,8 @@ class InvokeApi:
     def _request_response(self, name: str, raw: bytes) -> Response:
         try:
             result = self._runtime.invoke(name, raw)
+        except RequestTooLarge:
+            return _lambda_error(413, "RequestEntityTooLargeException", RequestTooLarge.message)
         except Throttled:
             return _lambda_error(429, "TooManyRequestsException", "Rate Exceeded.")
         except RuntimeStopped:
@@ -84,8 +86,8 @@ class InvokeApi:
     def _invoke_quietly(self, name: str, raw: bytes) -> None:
         try:
             self._runtime.invoke(name, raw)
-        except (Throttled, RuntimeStopped):
-            print(f"Asynchronous invocation of {name} dropped: no worker available", flush=True)
+        except (Throttled, RuntimeStopped, RequestTooLarge) as exc:
+            print(f"Asynchronous invocation of {name} dropped: {type(exc).__name__}", flush=True)
 
 
 _INVOCATION_TYPES: dict[str, Callable[[InvokeApi, str, bytes], Response]] = {

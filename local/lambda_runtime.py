@@ -37,6 +37,10 @@ DEFAULT_MAX_WORKERS = 4
 _INIT_TIMEOUT_SECONDS = 30.0
 _STOP_TIMEOUT_SECONDS = 2.0
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+# Lambda's synchronous invocation quotas: 6 MB each way, measured in bytes of JSON. Lambda
+# refuses a request over 6,291,456 bytes and fails a response over 6,291,556 (6 MiB + 100).
+MAX_REQUEST_BYTES = 6 * 1024 * 1024
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
 _HANDLER_ERROR_MESSAGE = "The handler raised an exception; the stack trace is in the stack's log."
 _INIT_ERROR_MESSAGE = "The handler failed to initialise; the stack trace is in the stack's log."
 
@@ -67,6 +71,19 @@ class InvokeResult:
 
 class Throttled(Exception):
     """No worker of the function became free in time (Lambda: TooManyRequestsException)."""
+
+
+class RequestTooLarge(Exception):
+    """The event is over Lambda's synchronous payload quota (RequestEntityTooLargeException)."""
+
+    message = (
+        f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the InvokeFunction operation"
+    )
+
+
+class WaitExceeded(Exception):
+    """The caller stopped waiting before the function answered or timed out (API Gateway's
+    integration timeout); the worker is ended."""
 
 
 class RuntimeStopped(Exception):
@@ -261,19 +278,32 @@ class _FunctionPool:
         self._reserved = 0  # workers being spawned
         self._closed = False
 
-    def invoke(self, event_json: bytes, request_id: str) -> InvokeResult:
+    def invoke(
+        self, event_json: bytes, request_id: str, wait_seconds: float | None = None
+    ) -> InvokeResult:
         try:
             worker = self._acquire(deadline=time.monotonic() + self.spec.timeout)
         except _InitFailed as failed:
             return InvokeResult(failed.payload, error=True)
         healthy = False
+        # Lambda's timeout, plus a little for the pipe; then the sandbox is killed. A caller
+        # that gives up sooner (API Gateway's 29 s) ends the worker too.
+        timeout = self.spec.timeout + 1
+        wait = timeout if wait_seconds is None else min(timeout, wait_seconds)
         try:
             worker.conn.send((request_id, event_json))
-            # Lambda's timeout, plus a little for the pipe; then the sandbox is killed.
-            if worker.conn.poll(self.spec.timeout + 1):
+            if worker.conn.poll(wait):
                 payload, error = worker.conn.recv()
                 healthy = True
+                if len(payload) > MAX_RESPONSE_BYTES:
+                    message = (
+                        "Response payload size exceeded maximum allowed payload size "
+                        f"({MAX_RESPONSE_BYTES} bytes)."
+                    )
+                    return InvokeResult(_error("Function.ResponseSizeTooLarge", message), True)
                 return InvokeResult(payload, error)
+            if wait < timeout:
+                raise WaitExceeded(self.spec.name)
             message = f"RequestId: {request_id} Error: Task timed out after {self.spec.timeout} s"
             return InvokeResult(_error("Sandbox.Timedout", message), error=True)
         except (EOFError, OSError):
@@ -374,13 +404,25 @@ class LambdaRuntime:
         unqualified = name_or_arn.removesuffix(":$LATEST")
         return self._aliases.get(unqualified)
 
-    def invoke(self, name: str, event: Any, *, request_id: str | None = None) -> InvokeResult:
-        """Invoke synchronously; raises KeyError for an unknown function, Throttled when busy."""
+    def invoke(
+        self,
+        name: str,
+        event: Any,
+        *,
+        request_id: str | None = None,
+        wait_seconds: float | None = None,
+    ) -> InvokeResult:
+        """Invoke synchronously; raises KeyError for an unknown function, Throttled when busy,
+        RequestTooLarge over Lambda's 6 MB, WaitExceeded when ``wait_seconds`` pass first."""
         logical_id = self.function_name(name)
         if logical_id is None:
             raise KeyError(name)
         event_json = event if isinstance(event, bytes) else json.dumps(event).encode()
-        return self._pools[logical_id].invoke(event_json, request_id or str(uuid.uuid4()))
+        if len(event_json) > MAX_REQUEST_BYTES:
+            raise RequestTooLarge(logical_id)
+        return self._pools[logical_id].invoke(
+            event_json, request_id or str(uuid.uuid4()), wait_seconds
+        )
 
     def shutdown(self) -> None:
         """Stop every worker (bounded); safe to call twice."""

@@ -366,9 +366,15 @@ def _error_body_schema() -> dict[str, Any]:
     return schema
 
 
-# Every route: the shared resolver refuses undecodable bodies and failed validation (422) and
-# multipart or non-JSON bodies (415) before any handler runs.
-_RESOLVER_ERRORS = {422: ("VALIDATION_FAILED",), 415: ("UNSUPPORTED_MEDIA_TYPE",)}
+# Every route: the shared resolver refuses undecodable, too deep or non-object bodies and failed
+# validation (422), multipart or non-JSON bodies (415) and oversized ones (413) before any
+# handler runs.
+# Bodies too large for the resolver's bound are a 413 before parsing.
+_RESOLVER_ERRORS = {
+    422: ("VALIDATION_FAILED",),
+    415: ("UNSUPPORTED_MEDIA_TYPE",),
+    413: ("PAYLOAD_TOO_LARGE",),
+}
 
 
 def _error_response(codes: Iterable[str]) -> dict[str, Any]:
@@ -449,6 +455,7 @@ def build_document(model: TemplateModel | None = None) -> dict[str, Any]:
                     )
                 handler = handlers[(path, method)]
                 codes = _raised_codes(raised, module.__name__, handler, app, errors)
+                _describe_raw_body(operation, module)
                 paths.setdefault(path, {})[method] = _operation(operation, route, codes)
     missing = sorted(
         f"{method.upper()} {path}"
@@ -467,6 +474,26 @@ def build_document(model: TemplateModel | None = None) -> dict[str, Any]:
             "schemas": {name: schemas[name] for name in sorted(schemas)},
             "securitySchemes": _security_schemes(model),
         },
+    }
+
+
+# The media types a raw-body route takes (the identity vendors' returns: KMC posts a form).
+_RAW_BODY_MEDIA_TYPES = ("application/x-www-form-urlencoded", "application/json")
+
+
+def _describe_raw_body(operation: dict[str, Any], module: ModuleType) -> None:
+    """A route that reads its body raw names the model describing it (``RAW_BODY_EXTENSION``);
+    that model becomes the operation's request body, for each media type the route takes."""
+    _ensure_import_path()
+    from partnercenter.api import RAW_BODY_EXTENSION
+
+    name = operation.pop(RAW_BODY_EXTENSION, None)
+    if name is None:
+        return
+    schema = getattr(module, name).model_json_schema(by_alias=True)
+    operation["requestBody"] = {
+        "required": True,
+        "content": {media: {"schema": schema} for media in _RAW_BODY_MEDIA_TYPES},
     }
 
 
@@ -525,8 +552,27 @@ def _operation(
         result["security"] = []
     for status in sorted(by_status):
         responses[str(status)] = _error_response(by_status[status])
+    _link_next_page(result, responses)
     result["responses"] = {key: responses[key] for key in sorted(responses)}
     return result
+
+
+def _link_next_page(operation: Mapping[str, Any], responses: dict[str, Any]) -> None:
+    """A paginated route links its answer to its next page: the same required parameters (a
+    range) with the answer's ``nextToken``, so that a stateful client (schemathesis) follows
+    tokens. Optional filters are left out: a link expression naming a parameter the request
+    did not send cannot be resolved."""
+    query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    if "nextToken" not in {p["name"] for p in query} or "200" not in responses:
+        return
+    parameters = {
+        f"query.{p['name']}": f"$request.query.{p['name']}" for p in query if p.get("required")
+    }
+    parameters["query.nextToken"] = "$response.body#/nextToken"
+    responses["200"] = {
+        **responses["200"],
+        "links": {"nextPage": {"operationId": operation["operationId"], "parameters": parameters}},
+    }
 
 
 def _is_powertools_validation(response: Mapping[str, Any]) -> bool:

@@ -29,12 +29,15 @@ STACK_NAME = "partnercenter"
 VENDOR_SECRET_ID = "VendorSecret"  # noqa: S105 - a logical id, not a secret  # nosec B105
 
 # Types the local stack emulates itself (functions, API, schedules through the invoke API) or
-# that have no local effect (IAM is not enforced by moto by default): not created in moto.
+# that have no local effect (IAM is not enforced by moto by default; nothing locally publishes
+# metrics to CloudWatch, so alarms, the dashboard and their topic stay idle): not created in moto.
 EMULATED_TYPES = frozenset(
     {
         "AWS::ApiGateway::Deployment",
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGateway::Stage",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
         "AWS::Events::Rule",
         "AWS::IAM::ManagedPolicy",
         "AWS::IAM::Policy",
@@ -43,6 +46,8 @@ EMULATED_TYPES = frozenset(
         "AWS::Lambda::LayerVersion",
         "AWS::Lambda::Permission",
         "AWS::Scheduler::Schedule",
+        "AWS::SNS::Subscription",
+        "AWS::SNS::Topic",
     }
 )
 # Secrets Manager's GenerateSecretString punctuation set.
@@ -300,6 +305,8 @@ def vendor_credentials() -> dict[str, str]:
     return {
         "cpId": "PARTNERCENTER",
         "urlCode": "001001",
+        # The local stack seals with the simulator's cipher; deployed stacks name KMC's module.
+        "cipher": "simulator",
         "cipherKey": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "storeId": "store-partnercenter",
         "apiSecret": secrets.token_urlsafe(32),

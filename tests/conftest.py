@@ -11,14 +11,20 @@ import pytest
 
 REGION = "ap-northeast-2"
 
-# No real AWS, ever: fake credentials and region before anything creates a client.
+# `make smoke` runs the smoke tests, and only them (see pytest_collection_modifyitems), against
+# the deployed stack AWS_SAM_STACK_NAME names, with the caller's own credentials and region.
+SMOKE_STACK_NAME = os.environ.get("AWS_SAM_STACK_NAME", "")
+# Otherwise no real AWS, ever: fake credentials and region before anything creates a client.
+_FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
 os.environ.update(
     {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **({} if SMOKE_STACK_NAME else _FAKE_AWS),
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "PartnerCenter",
         "POWERTOOLS_SERVICE_NAME": "tests",
@@ -26,6 +32,22 @@ os.environ.update(
 )
 for _endpoint in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_endpoint]
+
+
+def pytest_report_header() -> str | None:
+    if SMOKE_STACK_NAME:
+        return f"smoke tests only, against the deployed stack {SMOKE_STACK_NAME} (real AWS)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Against a deployed stack only the tests marked smoke run: nothing else reaches AWS."""
+    if not SMOKE_STACK_NAME:
+        return
+    deselected = [item for item in items if item.get_closest_marker("smoke") is None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.get_closest_marker("smoke") is not None]
 
 
 @dataclass
@@ -52,6 +74,14 @@ def _atomic_moto_writes() -> None:
     from local.moto_atomicity import make_dynamodb_writes_atomic
 
     make_dynamodb_writes_atomic()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dynamodb_limits() -> None:
+    """DynamoDB's key and transaction limits where moto forgives them (local/dynamodb_limits)."""
+    from local.dynamodb_limits import enforce_dynamodb_limits
+
+    enforce_dynamodb_limits()
 
 
 @pytest.fixture(scope="session")

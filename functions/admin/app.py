@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import MemberIdPath, PartnerCenterResolver
+from partnercenter.api import FromQuery, MemberIdPath, PartnerCenterResolver, ToQuery
 from partnercenter.members.admin import MemberList, MemberStatus, list_members
 from partnercenter.members.decision import DecisionRequest, DecisionResult, decide
 from partnercenter.observability import logger, metrics, tracer
@@ -33,13 +33,13 @@ def post_decision(
 
 @app.get("/admin/destruction-records")
 def get_destruction_records(
-    start: Annotated[str, Query(alias="from", min_length=1, max_length=40)],
-    end: Annotated[str, Query(alias="to", min_length=1, max_length=40)],
+    start: FromQuery,
+    end: ToQuery,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
 ) -> DestructionRecordList:
-    app.operator()  # destruction records name pseudonyms only, yet they are for operators
-    return list_destruction_records(start, end, limit, next_token)
+    # Destruction records name pseudonyms only, yet they are for operators.
+    return list_destruction_records(app.operator(), start, end, limit, next_token)
 
 
 @logger.inject_lambda_context

@@ -6,9 +6,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import RAW_BODY_EXTENSION, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.identity.flow import (
+    CallbackFields,
     CallbackResult,
     EmptyRequest,
     StartResult,
@@ -41,8 +42,12 @@ def start_for_member(
     return start_profile_verification(app.caller(), utc_now()), 201
 
 
-# The vendor posts in its own wire format (form-encoded for KMC), so the body is read raw.
-@app.post("/identity-verifications/<verificationId>/callback")
+# The vendor posts in its own wire format (form-encoded for KMC), so the body is read raw;
+# local/openapi.py describes it from the model named here.
+@app.post(
+    "/identity-verifications/<verificationId>/callback",
+    openapi_extensions={RAW_BODY_EXTENSION: CallbackFields.__name__},
+)
 def vendor_callback(verificationId: str) -> CallbackResult:
     event = app.current_event
     return receive_callback(

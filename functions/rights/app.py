@@ -3,10 +3,10 @@ third-party provision ledger (R-USE-2) and policy versions with notice (R-NOT-1)
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnercenter.api import PartnerCenterResolver
+from partnercenter.api import MemberIdPath, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.observability import logger, metrics, tracer
 from partnercenter.policy.versions import PolicyVersion, PolicyVersionRequest, publish_version
@@ -39,6 +39,9 @@ from partnercenter.rights.requests import (
 from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
+# Privacy request ids are issued here (UUIDs); any longer value is refused before a lookup,
+# far below DynamoDB's 2,048-byte key limit.
+RequestIdPath = Annotated[str, Path(alias="requestId", min_length=1, max_length=64)]
 MEMBER_ROUTE = [record_usage]  # R-COL-5: every member request leaves a usage record
 
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -82,23 +85,23 @@ def get_privacy_requests(
 
 
 @app.get("/admin/privacy-requests/<requestId>")
-def get_privacy_request(requestId: str) -> PrivacyRequest:
-    return get_request(app.operator(), requestId, utc_now())
+def get_privacy_request(request_id: RequestIdPath) -> PrivacyRequest:
+    return get_request(app.operator(), request_id, utc_now())
 
 
 @app.post("/admin/privacy-requests/<requestId>/evidence-checked")
-def post_evidence_checked(requestId: str) -> PrivacyRequest:
-    return check_evidence(app.operator(), requestId, utc_now())
+def post_evidence_checked(request_id: RequestIdPath) -> PrivacyRequest:
+    return check_evidence(app.operator(), request_id, utc_now())
 
 
 @app.post("/admin/privacy-requests/<requestId>/answer")
-def post_answer(requestId: str, answer: Answer) -> AnswerResult:
-    return answer_request(app.operator(), requestId, answer, utc_now())
+def post_answer(request_id: RequestIdPath, answer: Answer) -> AnswerResult:
+    return answer_request(app.operator(), request_id, answer, utc_now())
 
 
 @app.post("/admin/members/<memberId>/provisions", status_code=201)
-def post_provision(memberId: str, provision: ProvisionRequest) -> tuple[Provision, int]:
-    return record_provision(app.operator(), memberId, provision, utc_now()), 201
+def post_provision(member_id: MemberIdPath, provision: ProvisionRequest) -> tuple[Provision, int]:
+    return record_provision(app.operator(), member_id, provision, utc_now()), 201
 
 
 @app.post("/admin/policy-versions", status_code=201)

@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.e2e.deployed import DeployedStack, resolve
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -156,6 +158,18 @@ def running_stack(workdir: Path) -> Iterator[LocalStack]:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
         yield stack
+
+
+@pytest.fixture(scope="session")
+def target_stack(request: pytest.FixtureRequest) -> LocalStack | DeployedStack:
+    """The stack the smoke tests talk to: the deployed one AWS_SAM_STACK_NAME names (make
+    smoke), otherwise the local one."""
+    from tests.conftest import SMOKE_STACK_NAME
+
+    if SMOKE_STACK_NAME:
+        return resolve(SMOKE_STACK_NAME)
+    stack: LocalStack = request.getfixturevalue("local_stack")
+    return stack
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from partnercenter.api import Caller
 from partnercenter.dal.aws import client
@@ -62,10 +63,20 @@ def active_member(policy_version: str = CURRENT_VERSION) -> Member:
     return member
 
 
-def access_actions(subject_member_id: str) -> list[str]:
-    """The actions of the access records about one member, in chain order."""
+def access_records_in_order() -> list[dict[str, Any]]:
+    """Every access record of every chain, in the order written (``at``, to the microsecond)."""
+    from partnercenter.audit.access_records import chain_names
     from partnercenter.dal import access_records
+
+    return sorted(
+        (r for chain in chain_names() for r in access_records.iterate(chain)),
+        key=lambda r: str(r["at"]),
+    )
+
+
+def access_actions(subject_member_id: str) -> list[str]:
+    """The actions of the access records about one member, in the order written."""
     from partnercenter.hashing import subject_pseudonym
 
     subject = subject_pseudonym(subject_member_id)
-    return [r["action"] for r in access_records.iterate() if r["subject"] == subject]
+    return [r["action"] for r in access_records_in_order() if r["subject"] == subject]

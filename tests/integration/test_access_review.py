@@ -7,24 +7,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from partnercenter.audit.access_records import GENESIS, record_access, record_mac
+from partnercenter.audit.anchors import write_anchor
 from partnercenter.audit.review import review_period
-from partnercenter.clock import iso
+from partnercenter.clock import iso, iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal import access_records
 from partnercenter.dal.aws import get_secret
 from tests.integration.rights_helpers import OPERATOR, active_member
 from tests.support import LambdaContext, api_event, call, claims_for, handler_module, load_event
 
+CHAIN = "access#0"
 NOVEMBER = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC))
 
 
 def _append(at: datetime, actor: str, subject: str, role: str = "operator") -> int:
-    """One chained access record at a chosen time, exactly as record_access shapes it."""
+    """One chained access record at a chosen time, exactly as record_access shapes it (all on
+    one chain: the tests here are about the review, the chains' spread is tested elsewhere)."""
     key = get_secret(get_settings().access_chain_secret)
-    head = access_records.latest()
+    head = access_records.latest(CHAIN)
     record = {
+        "chain": CHAIN,
         "seq": head["seq"] + 1 if head else 1,
-        "at": iso(at),
+        "at": iso_micro(at),
         "actor": actor,
         "actorRole": role,
         "subject": subject,
@@ -76,17 +80,27 @@ def test_the_threshold_is_configuration(aws_stack, monkeypatch) -> None:
 
 
 def test_only_the_period_is_read(aws_stack) -> None:
-    # R-SEC-2: a month's review reads that month (binary search), not the whole chain.
+    # R-SEC-2: a month's review reads that month, from the anchor before it to the one after.
     start = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    anchors = [datetime(2026, 10, 31, 23, tzinfo=UTC), datetime(2026, 12, 1, 1, tzinfo=UTC)]
     for day in range(92):  # Oct 1 .. Dec 31, one record a day at noon
+        while anchors and anchors[0] < start + timedelta(days=day):
+            write_anchor(anchors.pop(0))  # hourly anchors, around November
         _append(start + timedelta(days=day), "op-1", f"subj-{day}")
     review = _review(*NOVEMBER)
     assert review.records_in_period == 30
-    assert review.records_verified == 31  # November and the first record past its end
+    assert review.records_verified == 30  # between the anchors: November alone
+    assert (review.from_anchor, review.to_anchor) == (1, 2)
     assert review.actors[0].members == 30
     assert review.chain_intact is True
     later = _review(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 1, 31, tzinfo=UTC))
-    assert (later.records_verified, later.actors) == (0, [])
+    # From the last anchor through the chain's head: December, not yet anchored.
+    assert (later.records_verified, later.actors, later.from_anchor, later.to_anchor) == (
+        31,
+        [],
+        2,
+        None,
+    )
 
 
 def test_a_record_altered_in_the_period_shows(aws_stack) -> None:
@@ -94,22 +108,24 @@ def test_a_record_altered_in_the_period_shows(aws_stack) -> None:
     seqs = [_append(datetime(2026, 11, 5 + i, tzinfo=UTC), "op-1", f"subj-{i}") for i in range(5)]
     aws_stack.client("dynamodb").update_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
-        Key={"chain": {"S": "access"}, "seq": {"N": str(seqs[2])}},
+        Key={"chain": {"S": CHAIN}, "seq": {"N": str(seqs[2])}},
         UpdateExpression="SET actor = :a",
         ExpressionAttributeValues={":a": {"S": "op-innocent"}},
     )
     review = _review(*NOVEMBER)
-    assert (review.chain_intact, review.first_broken_seq) == (False, seqs[2])
+    assert review.chain_intact is False
+    assert [(b.chain, b.seq, b.problem) for b in review.breaks] == [(CHAIN, seqs[2], "altered")]
 
 
 def test_a_record_removed_in_the_period_shows(aws_stack) -> None:
     seqs = [_append(datetime(2026, 11, 5 + i, tzinfo=UTC), "op-1", f"subj-{i}") for i in range(5)]
     aws_stack.client("dynamodb").delete_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
-        Key={"chain": {"S": "access"}, "seq": {"N": str(seqs[2])}},
+        Key={"chain": {"S": CHAIN}, "seq": {"N": str(seqs[2])}},
     )
     review = _review(*NOVEMBER)
-    assert (review.chain_intact, review.first_broken_seq) == (False, seqs[3])
+    assert review.chain_intact is False
+    assert [(b.chain, b.seq, b.problem) for b in review.breaks] == [(CHAIN, seqs[2], "missing")]
 
 
 def test_the_route_reviews_what_operators_did_today(aws_stack) -> None:
@@ -152,11 +168,12 @@ def test_the_route_checks_its_caller_and_period(aws_stack, claims, query, status
     assert result.status == status
 
 
-def test_the_monthly_schedule_reviews_the_previous_month_and_keeps_it(aws_stack) -> None:
-    # R-SEC-2: a monthly schedule produces the review; its summary (no personal data) is kept.
+def test_the_monthly_schedule_anchors_reviews_the_previous_month_and_keeps_it(aws_stack) -> None:
+    # R-SEC-2: a monthly schedule anchors the chains, then produces the review; its summary
+    # (no personal data) is kept.
     for month in (10, 11, 12):
         _append(datetime(2026, month, 20, tzinfo=UTC), "op-1", f"subj-{month}")
-    report = handler_module("access_review").lambda_handler(
+    report = handler_module("access_anchor").lambda_handler(
         load_event("access-review-monthly"), LambdaContext()
     )
     assert (report["periodFrom"], report["periodTo"]) == (
@@ -164,11 +181,32 @@ def test_the_monthly_schedule_reviews_the_previous_month_and_keeps_it(aws_stack)
         "2026-11-30T23:59:59Z",
     )
     assert report["recordsInPeriod"] == 1
+    anchor = aws_stack.client("dynamodb").get_item(
+        TableName=aws_stack.physical_id("AccessAnchorsTable"),
+        Key={"series": {"S": "access"}, "seq": {"N": "1"}},
+    )["Item"]
+    assert anchor["heads"]["M"][CHAIN]["M"]["seq"] == {"N": "3"}
     stored = aws_stack.client("dynamodb").get_item(
         TableName=aws_stack.physical_id("AccessReviewsTable"), Key={"period": {"S": "2026-11"}}
     )["Item"]
     assert stored["chainIntact"] == {"BOOL": True}
     assert stored["actors"]["L"][0]["M"]["actor"] == {"S": "op-1"}
+
+
+def test_the_hourly_schedule_anchors_and_reports_a_cut_since_the_last_anchor(aws_stack) -> None:
+    # R-SEC-2: the hourly run writes the next anchor and says what changed under the last one.
+    hourly = handler_module("access_anchor").lambda_handler
+    for i in range(3):
+        _append(datetime(2026, 11, 5 + i, tzinfo=UTC), "op-1", f"subj-{i}")
+    first = hourly(load_event("access-anchor-hourly"), LambdaContext())
+    assert (first["anchor"], first["records"], first["breaks"]) == (1, 3, [])
+    aws_stack.client("dynamodb").delete_item(
+        TableName=aws_stack.physical_id("AccessRecordsTable"),
+        Key={"chain": {"S": CHAIN}, "seq": {"N": "3"}},
+    )
+    second = hourly(load_event("access-anchor-hourly"), LambdaContext())
+    assert (second["anchor"], second["records"]) == (2, 2)
+    assert second["breaks"] == [{"chain": CHAIN, "seq": 3, "problem": "missing"}]
 
 
 def test_record_access_and_the_review_agree_on_the_mac(aws_stack) -> None:

@@ -11,7 +11,6 @@ import pytest
 
 from partnercenter.audit.access_records import verify_chain
 from partnercenter.clock import iso
-from partnercenter.dal import access_records
 from partnercenter.dal.aws import client
 from partnercenter.hashing import login_id_hash, person_hash, phone_hash, subject_pseudonym
 from tests.conftest import AwsStack
@@ -24,6 +23,7 @@ from tests.integration.member_steps import (
     sign_up,
     tables_text,
 )
+from tests.integration.rights_helpers import access_records_in_order
 from tests.support import api_event, call, claims_for
 
 
@@ -53,7 +53,7 @@ def test_approval_activates_the_member_and_enables_sign_in(aws_stack: AwsStack) 
     assert result.body == {"memberId": member_id, "status": "active"}
     assert _user(aws_stack, "manager.kim")["Enabled"] is True
     assert _pending_list() == []
-    [record] = [r for r in access_records.iterate() if r["action"] == "approve_signup"]
+    [record] = [r for r in access_records_in_order() if r["action"] == "approve_signup"]
     assert record["actorRole"] == "operator"
     assert record["subject"] == subject_pseudonym(member_id)
     # Decided once: a second decision is a conflict.
@@ -169,7 +169,7 @@ def test_every_decision_is_recorded_and_the_chain_verifies(
     # R-SEC-2
     member_id = _pending(Person.new(), "manager.kim")
     assert decide(member_id, decision).status == 200
-    actions = [r["action"] for r in access_records.iterate()]
+    actions = [r["action"] for r in access_records_in_order()]
     assert actions == ["signup", f"{decision}_signup"]
     assert verify_chain().intact
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,19 @@ def crash(event, context):
 def sleep(event, context):
     time.sleep(event["seconds"])
     return os.getpid()
+
+
+# Marks the start, waits (bounded) for the gate, marks the end: who ran after whom.
+def gated(event, context):
+    folder = event["dir"]
+    done_before = len([n for n in os.listdir(folder) if n.startswith("done-")])
+    open(os.path.join(folder, "started-" + context.aws_request_id), "w").close()
+    for _ in range(3000):
+        if os.path.exists(os.path.join(folder, "open")):
+            break
+        time.sleep(0.01)
+    open(os.path.join(folder, "done-" + context.aws_request_id), "w").close()
+    return [os.getpid(), done_before]
 
 
 def unserializable(event, context):
@@ -82,6 +96,14 @@ def runtime(spec: FunctionSpec) -> Iterator[LambdaRuntime]:
             arn="s",
             handler_function="sleep",
             timeout=1,
+        ),
+        "GateFunction": replace(
+            spec,
+            name="GateFunction",
+            physical_name="g",
+            arn="g",
+            handler_function="gated",
+            timeout=60,
         ),
         "MarshalFunction": replace(
             spec,
@@ -168,23 +190,33 @@ def test_unserializable_result_and_missing_module_are_lambda_errors(runtime: Lam
         )
 
 
-def test_concurrent_calls_get_their_own_workers_up_to_the_limit(runtime: LambdaRuntime) -> None:
+def test_concurrent_calls_get_their_own_workers_up_to_the_limit(
+    runtime: LambdaRuntime, tmp_path: Path
+) -> None:
+    # Ordered by files, not by the clock: the first two calls hold both workers until the
+    # test opens the gate, so the third can only start once one of them has finished.
     results: list[InvokeResult] = []
     calls = [
         threading.Thread(
-            target=lambda: results.append(runtime.invoke("SleepFunction", {"seconds": 0.4}))
+            target=lambda: results.append(runtime.invoke("GateFunction", {"dir": str(tmp_path)}))
         )
         for _ in range(3)
     ]
-    started = time.monotonic()
     for call in calls:
         call.start()
+    for _ in range(6000):  # bounded: both workers busy at the gate
+        if len(list(tmp_path.glob("started-*"))) >= 2:
+            break
+        time.sleep(0.01)
+    (tmp_path / "open").touch()
     for call in calls:
-        call.join(timeout=30)
+        call.join(timeout=60)
     assert len(results) == 3
     assert not any(r.error for r in results)
-    assert len({_payload(r) for r in results}) == 2  # max_workers
-    assert time.monotonic() - started >= 0.8  # the third call waited for a free worker
+    answers = [_payload(r) for r in results]
+    assert len({pid for pid, _ in answers}) == 2  # max_workers
+    # Two calls started before anything had finished; the third waited for a free worker.
+    assert sorted(done_before >= 1 for _, done_before in answers) == [False, False, True]
 
 
 def test_timeout_kills_the_worker_and_the_next_call_gets_a_new_one(runtime: LambdaRuntime) -> None:

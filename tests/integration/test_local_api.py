@@ -34,7 +34,7 @@ class RecordingRuntime:
             json.dumps({"statusCode": 200, "body": "{}"}).encode(), error=False
         )
 
-    def invoke(self, name: str, event: Any, *, request_id: str | None = None) -> InvokeResult:
+    def invoke(self, name: str, event: Any, **_: Any) -> InvokeResult:
         self.events.append((name, event))
         if isinstance(self.answer, Exception):
             raise self.answer

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from partnercenter.audit.access_records import verify_chain
+from partnercenter.audit.access_records import Break, verify_chain
+from partnercenter.audit.anchors import write_anchor
 from partnercenter.dal.aws import client
 from partnercenter.members.records import NewMember, new_member_writes
 from tests.support import api_event, call, claims_for
@@ -72,28 +73,38 @@ def test_altered_access_record_breaks_the_chain(aws_stack) -> None:
     for i in range(3):
         _pending_member(i)
     call("admin", api_event("admin-list-members", claims=OPERATOR))
-    table = aws_stack.physical_id("AccessRecordsTable")
+    [shown, *_] = _records()
     aws_stack.client("dynamodb").update_item(
-        TableName=table,
-        Key={"chain": {"S": "access"}, "seq": {"N": "2"}},
+        TableName=aws_stack.physical_id("AccessRecordsTable"),
+        Key={"chain": {"S": shown["chain"]}, "seq": {"N": str(shown["seq"])}},
         UpdateExpression="SET #a = :a",
         ExpressionAttributeNames={"#a": "action"},
         ExpressionAttributeValues={":a": {"S": "nothing_to_see"}},
     )
     report = verify_chain()
-    assert (report.intact, report.first_broken_seq) == (False, 2)
+    assert report.breaks == (Break(shown["chain"], shown["seq"], "altered"),)
 
 
 def test_removed_access_record_breaks_the_chain(aws_stack) -> None:
+    # R-SEC-2: once anchored (hourly), removing even the newest record shows.
     for i in range(3):
         _pending_member(i)
     call("admin", api_event("admin-list-members", claims=OPERATOR))
+    write_anchor(datetime.now(UTC))
+    *_, newest = _records()
     aws_stack.client("dynamodb").delete_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
-        Key={"chain": {"S": "access"}, "seq": {"N": "2"}},
+        Key={"chain": {"S": newest["chain"]}, "seq": {"N": str(newest["seq"])}},
     )
-    report = verify_chain()
-    assert (report.intact, report.first_broken_seq) == (False, 3)
+    assert verify_chain().breaks == (Break(newest["chain"], newest["seq"], "missing"),)
+
+
+def _records() -> list[dict]:
+    from tests.integration.rights_helpers import access_records_in_order
+
+    records = access_records_in_order()
+    assert len(records) == 3
+    return records
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from partnercenter.audit.access_records import verify_chain
-from partnercenter.dal import access_records
+from partnercenter.audit.access_records import Break, verify_chain
+from partnercenter.audit.anchors import write_anchor
+from partnercenter.clock import utc_now
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.dal.aws import client
 from partnercenter.hashing import phone_hash
@@ -25,6 +26,7 @@ from tests.integration.member_steps import (
     tables_text,
     verified,
 )
+from tests.integration.rights_helpers import access_records_in_order
 from tests.support import api_event, call, claims_for
 
 NEW_PHONE = "01098765432"
@@ -68,7 +70,7 @@ def test_a_member_views_their_own_data(aws_stack: AwsStack) -> None:
     assert body["consents"]["required"]["policyVersion"] == CURRENT_VERSION
     assert body["consents"]["marketing"]["agreed"] is False
     assert body["verifiedAt"].endswith("Z")
-    [view] = [r for r in access_records.iterate() if r["action"] == "view_profile"]
+    [view] = [r for r in access_records_in_order() if r["action"] == "view_profile"]
     assert (view["actor"], view["actorRole"], view["sourceIp"]) == (
         member_id,
         "member",
@@ -111,7 +113,7 @@ def test_a_phone_change_with_a_matching_verification_is_applied(aws_stack: AwsSt
     assert item["phoneHash"]["S"] == phone_hash(NEW_PHONE)
     assert item["version"]["N"] == "3"  # signup 1, approval 2, change 3
     assert verifications_dal.get(verification_id)["status"] == "CONSUMED"  # type: ignore[index]
-    assert "change_profile" in [r["action"] for r in access_records.iterate()]
+    assert "change_profile" in [r["action"] for r in access_records_in_order()]
     # The verification served once.
     again = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
     assert (again.status, again.body["code"]) == (409, "VERIFICATION_USED")
@@ -287,18 +289,18 @@ def test_an_altered_access_record_is_detected(aws_stack: AwsStack) -> None:
     for _ in range(3):
         assert _get(member_id).status == 200
     assert verify_chain().intact
-    records = list(access_records.iterate())
+    records = list(access_records_in_order())
     assert len(records) == 5  # the signup, the approval and three views
     aws_stack.client("dynamodb").update_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
-        Key={"chain": {"S": "access"}, "seq": {"N": str(records[2]["seq"])}},
+        Key={"chain": {"S": records[2]["chain"]}, "seq": {"N": str(records[2]["seq"])}},
         UpdateExpression="SET #a = :a",
         ExpressionAttributeNames={"#a": "action"},
         ExpressionAttributeValues={":a": {"S": "list_members"}},
     )
     report = verify_chain()
     assert not report.intact
-    assert report.first_broken_seq == records[2]["seq"]
+    assert report.breaks == (Break(records[2]["chain"], records[2]["seq"], "altered"),)
 
 
 def test_a_removed_access_record_is_detected(aws_stack: AwsStack) -> None:
@@ -306,14 +308,15 @@ def test_a_removed_access_record_is_detected(aws_stack: AwsStack) -> None:
     member_id = active_member(Person.new(), "manager.kim")
     for _ in range(3):
         assert _get(member_id).status == 200
-    records = list(access_records.iterate())
+    write_anchor(utc_now())  # the hourly anchor: the newest records are covered too
+    records = list(access_records_in_order())
     aws_stack.client("dynamodb").delete_item(
         TableName=aws_stack.physical_id("AccessRecordsTable"),
-        Key={"chain": {"S": "access"}, "seq": {"N": str(records[1]["seq"])}},
+        Key={"chain": {"S": records[1]["chain"]}, "seq": {"N": str(records[1]["seq"])}},
     )
     report = verify_chain()
     assert not report.intact
-    assert report.first_broken_seq == records[2]["seq"]
+    assert report.breaks == (Break(records[1]["chain"], records[1]["seq"], "missing"),)
 
 
 def test_a_verification_used_meanwhile_fails_the_change(aws_stack: AwsStack) -> None:

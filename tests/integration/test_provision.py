@@ -208,6 +208,7 @@ def test_overrides_seeding_and_parameter_checks(model: TemplateModel, stack: Pro
     seeded = json.loads(manager.get_secret_value(SecretId=env["VENDOR_SECRET"])["SecretString"])
     assert seeded == seeded_stack.vendor_credentials
     assert {"cpId", "urlCode", "cipherKey", "storeId", "apiSecret"} <= set(seeded)
+    assert seeded["cipher"] == "simulator"  # the local stack seals with the simulator's cipher
     assert len(base64.urlsafe_b64decode(seeded["cipherKey"])) == 32
     with pytest.raises(TemplateError, match="unknown"):
         provision(model, region=REGION, parameter_overrides={"Nope": "x"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from partnercenter.clock import DATE_TIME_PATTERN
 from partnercenter.errors import (
     Forbidden,
     NotFound,
@@ -38,6 +40,34 @@ PRIVACY_ADMIN_GROUP = "privacy-admin"
 # Ids this API issues are UUIDs; a path value of any other shape is refused before a lookup.
 UUID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 MemberIdPath = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
+# A route that reads its body raw names the model that describes it (for the OpenAPI document).
+RAW_BODY_EXTENSION = "x-raw-body-model"
+# ``from``/``to`` of range queries: the OpenAPI document says what clock.parse_query_time takes;
+# the example is a range the handler accepts (fuzzing starts from it).
+_RANGE_TIME = {
+    "format": "date-time",
+    "description": "RFC 3339, years 1000-9999; from and to at most 366 days apart.",
+}
+FromQuery = Annotated[
+    str,
+    Query(
+        alias="from",
+        pattern=DATE_TIME_PATTERN,
+        max_length=40,
+        examples=["2026-01-01T00:00:00Z"],
+        json_schema_extra=_RANGE_TIME,
+    ),
+]
+ToQuery = Annotated[
+    str,
+    Query(
+        alias="to",
+        pattern=DATE_TIME_PATTERN,
+        max_length=40,
+        examples=["2026-12-31T23:59:59+09:00"],
+        json_schema_extra=_RANGE_TIME,
+    ),
+]
 _BODY_LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 
@@ -78,20 +108,107 @@ def _field_names(errors: list[Any]) -> list[str]:
     return names
 
 
-def _undecodable_body(event: dict[str, Any]) -> str | None:
-    """Why a proxy event's body cannot be read as text, if it cannot (fuzzing found both)."""
+# Bounds checked on the raw body before anything parses it: json.loads recurses once per
+# nesting level (about 990 levels raise RecursionError), and a body is never larger than the
+# biggest request this API takes (a notice to 1,000 members, a 4,000-character summary).
+MAX_BODY_BYTES = 128 * 1024
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_WHITESPACE = " \t\n\r"
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    status: int
+    code: str
+    message: str
+    fields: list[str] | None = None
+
+
+_NOT_UTF8 = _Refusal(422, ValidationFailed.code, "The body must be UTF-8 JSON.", ["body"])
+_MULTIPART = _Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
+_TOO_LARGE = _Refusal(413, "PAYLOAD_TOO_LARGE", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
+_TOO_DEEP = _Refusal(
+    422,
+    ValidationFailed.code,
+    f"The body must not nest objects and arrays more than {MAX_JSON_DEPTH} deep.",
+    ["body"],
+)
+_NOT_AN_OBJECT = _Refusal(422, ValidationFailed.code, "The body must be a JSON object.", ["body"])
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _with_normalized_content_type(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its media type in lower case (RFC 9110: it is case-insensitive), so
+    that ``APPLICATION/JSON; charset=UTF-8`` is JSON to the stock resolver too."""
+    changed = dict(event)
+    for key in ("headers", "multiValueHeaders"):
+        headers = event.get(key)
+        if not isinstance(headers, dict):
+            continue
+        normalized = dict(headers)
+        for name, value in headers.items():
+            if str(name).lower() != "content-type":
+                continue
+            values = value if isinstance(value, list) else [value]
+            lowered = [
+                _media_type(str(v)) + (";" + str(v).partition(";")[2] if ";" in str(v) else "")
+                for v in values
+            ]
+            normalized[name] = lowered if isinstance(value, list) else lowered[0]
+        changed[key] = normalized
+    return changed
+
+
+def _json_too_deep(text: str) -> bool:
+    """Whether objects and arrays nest deeper than ``MAX_JSON_DEPTH`` (strings skipped)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _refused_body(event: dict[str, Any]) -> _Refusal | None:
+    """Why a proxy event's body is refused before any parsing, if it is (fuzzing found all)."""
     body = event.get("body")
-    if not body:
+    if not body or not isinstance(body, str):
         return None
+    if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:  # even as base64 it cannot fit
+        return _TOO_LARGE
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "")
-    if content_type.startswith("multipart/"):
-        return "multipart"
+    media_type = _media_type(headers.get("content-type", ""))
+    if media_type.startswith("multipart/"):
+        return _MULTIPART
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return "encoding"
+            return _NOT_UTF8
+    else:
+        text = body
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        return _TOO_LARGE
+    return _refused_json(text) if media_type in ("", "application/json") else None
+
+
+def _refused_json(text: str) -> _Refusal | None:
+    if _json_too_deep(text):
+        return _TOO_DEEP
+    # Every JSON body of this API is an object; the stock resolver would take the first
+    # element of an array for the model (``[null, null]`` was an empty withdrawal request).
+    stripped = text.lstrip(_JSON_WHITESPACE)
+    if stripped and not stripped.startswith("{"):
+        return _NOT_AN_OBJECT
     return None
 
 
@@ -106,23 +223,17 @@ class PartnerCenterResolver(APIGatewayRestResolver):
         self.exception_handler(Exception)(self._unexpected_error)
         self.not_found()(self._not_found)
 
-    # A request that cannot even be decoded never reaches validation (it would raise there).
+    # A body that cannot be decoded, or is too large or deep to parse safely, never reaches
+    # validation (it would raise there).
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # type: ignore[override]
-        problem = _undecodable_body(event)
-        if problem is None:
-            return super().resolve(event, context)
+        refusal = _refused_body(event)
+        if refusal is None:
+            return super().resolve(_with_normalized_content_type(event), context)
         request_id = str((event.get("requestContext") or {}).get("requestId", ""))
-        if problem == "multipart":
-            error = error_response(
-                415,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "Send the body as application/json.",
-                request_id,
-            )
-        else:
-            error = error_response(
-                422, ValidationFailed.code, "The body must be UTF-8 JSON.", request_id, ["body"]
-            )
+        logger.info("body refused", extra={"code": refusal.code, "status": refusal.status})
+        error = error_response(
+            refusal.status, refusal.code, refusal.message, request_id, refusal.fields
+        )
         return {
             "statusCode": error.status_code,
             "headers": {"Content-Type": "application/json"},

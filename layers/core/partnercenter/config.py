@@ -36,6 +36,7 @@ class Settings(BaseModel):
     # Unset: no version was ever published, the packaged policy is the current one.
     policy_versions_table: str | None = Field(None, alias="POLICY_VERSIONS_TABLE")
     access_reviews_table: str | None = Field(None, alias="ACCESS_REVIEWS_TABLE")
+    access_anchors_table: str | None = Field(None, alias="ACCESS_ANCHORS_TABLE")
     access_review_daily_threshold: int = Field(50, alias="ACCESS_REVIEW_DAILY_THRESHOLD", ge=1)
     # Sanctions (R-COL-5, R-RET-8) and notices to members (R-NOT-1, R-NOT-2, R-SEC-4).
     sanctions_table: str | None = Field(None, alias="SANCTIONS_TABLE")

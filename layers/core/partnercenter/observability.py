@@ -17,3 +17,8 @@ TRACED_MODULES = ("botocore", "httplib")
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
+
+# Emitted (Count) whenever an identity verification answers 503 VENDOR_UNAVAILABLE: the
+# vendor's configuration is missing or unusable, its cipher module fails, or it errs or times out.
+# VendorUnavailableAlarm in template.yaml watches this name.
+METRIC_VENDOR_UNAVAILABLE = "VendorUnavailable"

@@ -1,26 +1,12 @@
-"""Pagination tokens, the codec, the clock and the policy document."""
+"""The codec, the clock and the policy document (pagination tokens: tests/integration/
+test_input_bounds.py, they need the secret)."""
 
 from datetime import UTC, datetime
-
-import pytest
 
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal.codec import from_item, to_item
 from partnercenter.dal.destruction_records import _months
-from partnercenter.dal.pagination import decode_token, encode_token
-from partnercenter.errors import ValidationFailed
 from partnercenter.policy import CURRENT_VERSION, policy_document, signup_purposes
-
-
-def test_next_token_round_trips_and_garbage_is_a_validation_error() -> None:
-    key = {"pk": {"S": "MEMBER#1"}}
-    assert decode_token(encode_token(key)) == key
-    assert encode_token(None) is None
-    assert decode_token(None) is None
-    for garbage in ("%%%", "bm90LWpzb24", "WzFd"):  # not base64, not JSON, not an object
-        with pytest.raises(ValidationFailed) as caught:
-            decode_token(garbage)
-        assert caught.value.fields == ["nextToken"]
 
 
 def test_codec_round_trip_drops_none_and_keeps_types() -> None:

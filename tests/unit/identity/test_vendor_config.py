@@ -16,7 +16,7 @@ ENV = {
     "VENDOR_SECRET": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:VendorSecret",
     "PUBLIC_BASE_URL": "https://api.example/dev/",
 }
-KMC_SECRET = {"cpId": "CP", "urlCode": "001001", "cipherKey": "A" * 43}
+KMC_SECRET = {"cpId": "CP", "urlCode": "001001", "cipher": "simulator", "cipherKey": "A" * 43}
 PORTONE_SECRET = {"storeId": "store-1", "apiSecret": "s3cr3t-value"}
 
 

@@ -78,7 +78,12 @@ def make_vendor(kmc_key: bytes, sim: VendorSimulator) -> Callable[..., IdentityV
 
 def _build(name: str, kmc_key: bytes, sim: VendorSimulator, **overrides: Any) -> IdentityVendor:
     secret = (
-        {"cpId": KMC_CP_ID, "urlCode": "001001", "cipherKey": b64url_encode(kmc_key)}
+        {
+            "cpId": KMC_CP_ID,
+            "urlCode": "001001",
+            "cipher": "simulator",
+            "cipherKey": b64url_encode(kmc_key),
+        }
         if name == "kmc"
         else {"storeId": STORE_ID, "apiSecret": API_SECRET}
     )

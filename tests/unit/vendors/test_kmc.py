@@ -690,7 +690,12 @@ def test_portone_vendor_needs_store_and_secret() -> None:
 def test_build_vendor_kmc(kmc_key: bytes) -> None:
     vendor = build_vendor(
         "kmc",
-        secret={"cpId": "CP", "urlCode": "001", "cipherKey": b64url_encode(kmc_key) + "="},
+        secret={
+            "cpId": "CP",
+            "urlCode": "001",
+            "cipher": "simulator",
+            "cipherKey": b64url_encode(kmc_key) + "=",
+        },
         request_url="https://www.kmcert.com/kmcis/web/kmcisReq.jsp",
         token_api_url="https://www.kmcert.com/kmcis/api/kmcisToken_api.jsp",
         timeout_seconds=20,
@@ -703,10 +708,27 @@ def test_build_vendor_kmc(kmc_key: bytes) -> None:
     ("name", "secret", "message"),
     [
         ("nice", {}, "unknown identity vendor"),
-        ("kmc", {"urlCode": "001", "cipherKey": "QUFB"}, "lacks cpId"),
-        ("kmc", {"cpId": "CP", "urlCode": "001", "cipherKey": "***"}, "cipherKey"),
-        ("kmc", {"cpId": "CP", "urlCode": "001", "cipherKey": "QUFB"}, "32 bytes"),
-        ("kmc", {"cpId": "C/P", "urlCode": "001", "cipherKey": b64url_encode(bytes(32))}, "/"),
+        ("kmc", {"urlCode": "001", "cipher": "simulator", "cipherKey": "QUFB"}, "lacks cpId"),
+        (
+            "kmc",
+            {"cpId": "CP", "urlCode": "001", "cipher": "simulator", "cipherKey": "***"},
+            "cipherKey",
+        ),
+        (
+            "kmc",
+            {"cpId": "CP", "urlCode": "001", "cipher": "simulator", "cipherKey": "QUFB"},
+            "32 bytes",
+        ),
+        (
+            "kmc",
+            {
+                "cpId": "C/P",
+                "urlCode": "001",
+                "cipher": "simulator",
+                "cipherKey": b64url_encode(bytes(32)),
+            },
+            "/",
+        ),
         ("portone", {"storeId": "s"}, "lacks apiSecret"),
     ],
 )

@@ -1,20 +1,30 @@
-"""Append and verify the access-record chain (R-SEC-2).
+"""Append and verify the access records (R-SEC-2): many HMAC chains, fixed by anchors.
 
 Each record holds who (actor and role), when, whose data (a pseudonym), what action and the
-source IP, plus ``mac`` = HMAC(key, previous mac ‖ canonical record). Rewriting, removing or
-reordering a record breaks every MAC after it, and only holders of the chain key can forge one.
+source IP, plus ``mac`` = HMAC(key, previous mac ‖ canonical record, its chain included).
+Records are spread over ``CHAINS`` chains (``access#0`` ...) so that concurrent writers rarely
+race for the same next seq; a writer that loses a race moves to another chain.
+
+A chain alone cannot show that its newest records were removed, nor its oldest, since the
+remaining ones still link up. Anchors (``audit/anchors.py``) commit to every chain's head and
+are chained themselves, in storage the writers cannot touch: verification walks each chain
+from an anchored head (or genesis) and must reach every later anchored head with the MAC the
+anchor holds. Removing, rewriting or truncating anything an anchor covers then breaks at a
+named place (chain, seq). See docs/access-records.md.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
-from partnercenter.clock import iso, utc_now
+from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.crypto import chain_mac
-from partnercenter.dal import access_records
+from partnercenter.dal import access_anchors, access_records
 from partnercenter.dal.aws import get_secret
 from partnercenter.hashing import subject_pseudonym
 
@@ -22,29 +32,62 @@ if TYPE_CHECKING:
     from partnercenter.api import Caller
 
 GENESIS = "genesis"
-_MAX_ATTEMPTS = 20  # bounded retries when concurrent writers race for the next seq
+# Enough chains that 32 concurrent writers mostly land on different ones (docs/access-records.md).
+# Raising it is safe (new chains start at genesis); verification also walks every chain an
+# anchor names, so lowering it never hides a chain that has records.
+CHAINS = 16
+_MAX_ATTEMPTS = 24  # bounded: each lost race moves to another chain
+ANCHORS = "anchors"  # the place name of a break in the anchors' own chain
+Problem = Literal["missing", "altered", "not_as_anchored"]
 
 
 class AccessRecordNotWritten(Exception):
-    """The chain stayed contended; the caller's action must not proceed unrecorded."""
+    """Every chain tried stayed contended; the caller's action must not proceed unrecorded."""
+
+
+def chain_names() -> list[str]:
+    return [f"access#{k}" for k in range(CHAINS)]
 
 
 def _canonical(record: dict[str, Any]) -> str:
-    fields = {k: record[k] for k in sorted(record) if k not in {"mac", "chain"}}
+    fields = {k: record[k] for k in sorted(record) if k != "mac"}
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_mac(key: str, previous_mac: str, record: dict[str, Any]) -> str:
+    """The MAC ``record`` (an access record or an anchor) must carry after ``previous_mac``."""
+    return chain_mac(key, previous_mac, _canonical(record))
+
+
+@dataclass(frozen=True)
+class Place:
+    chain: str
+    seq: int
+
+
+def _another(chain: str, names: list[str]) -> str:
+    """A different chain, chosen at random: writers that collided do not collide again."""
+    if len(names) == 1:
+        return chain
+    index = names.index(chain)
+    return names[(index + 1 + secrets.randbelow(len(names) - 1)) % len(names)]
 
 
 def record_access(
     *, actor: str, actor_role: str, member_id: str, action: str, source_ip: str = ""
-) -> int:
-    """Append one access record; returns its seq."""
+) -> Place:
+    """Append one access record to some chain; returns where it went."""
     key = get_secret(get_settings().access_chain_secret)
     subject = subject_pseudonym(member_id)
+    names = chain_names()
+    # Random rather than a hash of the request: the same spread without plumbing request ids.
+    chain = names[secrets.randbelow(len(names))]
     for _ in range(_MAX_ATTEMPTS):
-        head = access_records.latest()
+        head = access_records.latest(chain)
         record: dict[str, Any] = {
+            "chain": chain,
             "seq": (head["seq"] + 1) if head else 1,
-            "at": iso(utc_now()),
+            "at": iso_micro(utc_now()),
             "actor": actor,
             "actorRole": actor_role,
             "subject": subject,
@@ -52,13 +95,14 @@ def record_access(
             "sourceIp": source_ip,
             "prevMac": head["mac"] if head else GENESIS,
         }
-        record["mac"] = chain_mac(key, record["prevMac"], _canonical(record))
+        record["mac"] = record_mac(key, record["prevMac"], record)
         if access_records.append(record):
-            return int(record["seq"])
+            return Place(chain, int(record["seq"]))
+        chain = _another(chain, names)
     raise AccessRecordNotWritten()
 
 
-def record_own_access(caller: Caller, action: str) -> int:
+def record_own_access(caller: Caller, action: str) -> Place:
     """A member reading or changing their own data: they are both actor and subject."""
     return record_access(
         actor=caller.member_id,
@@ -69,33 +113,150 @@ def record_own_access(caller: Caller, action: str) -> int:
     )
 
 
+# ---------------------------------------------------------------------------- verification
+@dataclass(frozen=True)
+class Break:
+    """Where verification found the records or anchors not as written.
+
+    ``chain`` is an access chain or ``anchors``; ``problem`` is ``missing`` (a seq that should
+    be there is not), ``altered`` (content or link does not match its MAC) or ``not_as_anchored``
+    (a record differs from the head an anchor committed to)."""
+
+    chain: str
+    seq: int
+    problem: Problem
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    intact: bool
     records: int
-    first_broken_seq: int | None = None
+    breaks: tuple[Break, ...] = ()
+    complete: bool = True
+    from_anchor: int | None = None  # None: from each chain's genesis
+    to_anchor: int | None = None  # None: through each chain's head, past the last anchor
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+class _Broken(Exception):
+    def __init__(self, place: Break) -> None:
+        super().__init__(place.chain, place.seq)
+        self.place = place
+
+
+@dataclass
+class _Heads:
+    """What the verified anchors say about each chain."""
+
+    start: dict[str, tuple[int, str]] = field(default_factory=dict)  # chain -> (seq, mac)
+    anchored: dict[str, dict[int, str]] = field(default_factory=dict)  # chain -> seq -> mac
+    to_anchor: int | None = None
+
+
+def _anchor_heads(anchor: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    return {c: (int(h["seq"]), str(h["mac"])) for c, h in anchor["heads"].items()}
+
+
+def _verified_anchors(
+    key: str, first: dict[str, Any] | None, last: dict[str, Any] | None
+) -> tuple[_Heads, Break | None]:
+    """The anchors from ``first`` (None: from anchor 1) to ``last`` (None: the latest), each
+    checked: seq contiguous, linked to the one before, MAC right. Stops at the first that is
+    not; its heads and those after it are not used."""
+    heads = _Heads(start=_anchor_heads(first) if first else {})
+    expected_seq = int(first["seq"]) if first else 1
+    previous_mac = str(first.get("prevMac", "")) if first else GENESIS
+    last_seq = int(last["seq"]) if last else None
+    for anchor in access_anchors.since(expected_seq, last_seq):
+        seq = int(anchor["seq"])
+        if seq != expected_seq:
+            return heads, Break(ANCHORS, expected_seq, "missing")
+        body = {k: v for k, v in anchor.items() if k != "series"}
+        if anchor.get("prevMac") != previous_mac or anchor.get("mac") != record_mac(
+            key, previous_mac, body
+        ):
+            return heads, Break(ANCHORS, seq, "altered")
+        if seq != (int(first["seq"]) if first else 0):  # the start anchor is a start, not a bound
+            for chain, (head_seq, head_mac) in _anchor_heads(anchor).items():
+                known = heads.anchored.setdefault(chain, {})
+                if known.setdefault(head_seq, head_mac) != head_mac:
+                    return heads, Break(chain, head_seq, "not_as_anchored")
+        heads.to_anchor = seq
+        previous_mac, expected_seq = str(anchor["mac"]), seq + 1
+    if last_seq is not None and expected_seq <= last_seq:
+        return heads, Break(ANCHORS, expected_seq, "missing")
+    return heads, None
+
+
+def _walk(
+    key: str, chain: str, start: tuple[int, str], anchored: dict[int, str], bounded: bool
+) -> Iterator[dict[str, Any]]:
+    """The chain's records after ``start``, each verified before it is yielded; raises
+    ``_Broken`` at the first that is missing or not as written. ``bounded``: stop at the
+    highest anchored head, which must be reached; else go on to the chain's head."""
+    previous_seq, previous_mac = start
+    must_reach = max(anchored, default=previous_seq)
+    through = must_reach if bounded else None
+    for record in access_records.iterate(chain, previous_seq, through):
+        seq = int(record["seq"])
+        if seq != previous_seq + 1:
+            raise _Broken(Break(chain, previous_seq + 1, "missing"))
+        if record.get("prevMac") != previous_mac or record.get("mac") != record_mac(
+            key, previous_mac, record
+        ):
+            raise _Broken(Break(chain, seq, "altered"))
+        if anchored.get(seq, record["mac"]) != record["mac"]:
+            raise _Broken(Break(chain, seq, "not_as_anchored"))
+        previous_seq, previous_mac = seq, str(record["mac"])
+        yield record
+    if previous_seq < must_reach:
+        raise _Broken(Break(chain, previous_seq + 1, "missing"))
+
+
+def _never() -> bool:
+    return False
+
+
+def verify_range(
+    first: dict[str, Any] | None,
+    last: dict[str, Any] | None,
+    visit: Callable[[dict[str, Any]], None] = lambda _record: None,
+    out_of_time: Callable[[], bool] = _never,
+    max_records: int | None = None,
+) -> ChainReport:
+    """Verify every chain from anchor ``first`` (None: genesis) to anchor ``last`` (None:
+    through each chain's head); ``visit`` sees each verified record."""
+    key = get_secret(get_settings().access_chain_secret)
+    heads, anchor_break = _verified_anchors(key, first, last)
+    breaks = [anchor_break] if anchor_break else []
+    # A broken anchor chain leaves no trusted end: walk on to each chain's head.
+    bounded = last is not None and anchor_break is None
+    chains = sorted(set(chain_names()) | set(heads.start) | set(heads.anchored))
+    count, complete = 0, True
+    for chain in chains:
+        start = heads.start.get(chain, (0, GENESIS))
+        try:
+            for record in _walk(key, chain, start, heads.anchored.get(chain, {}), bounded):
+                count += 1
+                visit(record)
+                if (max_records is not None and count >= max_records) or out_of_time():
+                    complete = False
+                    break
+        except _Broken as broken:
+            breaks.append(broken.place)
+        if not complete:
+            break
+    return ChainReport(
+        records=count,
+        breaks=tuple(breaks),
+        complete=complete,
+        from_anchor=int(first["seq"]) if first else None,
+        to_anchor=heads.to_anchor if bounded else None,
+    )
 
 
 def verify_chain() -> ChainReport:
-    """Walk the whole chain; the first record whose seq, link or MAC is off is reported."""
-    key = get_secret(get_settings().access_chain_secret)
-    previous_mac, expected_seq, count = GENESIS, None, 0
-    for record in access_records.iterate():
-        count += 1
-        seq = int(record["seq"])
-        if expected_seq is None:
-            # Records older than the retention period may be gone; the chain starts at the first.
-            expected_seq, previous_mac = seq, record.get("prevMac", GENESIS)
-        if (
-            seq != expected_seq
-            or record.get("prevMac") != previous_mac
-            or record.get("mac") != chain_mac(key, previous_mac, _canonical(record))
-        ):
-            return ChainReport(intact=False, records=count, first_broken_seq=seq)
-        previous_mac, expected_seq = record["mac"], seq + 1
-    return ChainReport(intact=True, records=count)
-
-
-def record_mac(key: str, previous_mac: str, record: dict[str, Any]) -> str:
-    """The MAC ``record`` must carry when it follows ``previous_mac`` (ranged verification)."""
-    return chain_mac(key, previous_mac, _canonical(record))
+    """Every record of every chain, from genesis, against every anchor and on past the last."""
+    return verify_range(None, None)

@@ -2,13 +2,17 @@
 
 For each operator (and system) actor: how many access records, how many distinct members, and
 the days on which they touched more members than the threshold (default 50 a day), flagged for
-the privacy officer. The hash chain is verified over every record read, so a review of a
-tampered period says so (``chainIntact``).
+the privacy officer. The access chains are verified over every record read, so a review of a
+tampered period says so (``chainIntact``) and where (``breaks``: chain, seq, problem).
 
-Reading only the period: records are in ``seq`` order and their ``at`` is taken just before
-the append that wins the seq, so ``at`` rises with ``seq`` up to clock skew between writers.
-A binary search over seq finds the period's start (about log2(records) single-item queries),
-the walk stops a margin past its end, and the margin (``SKEW``) absorbs that skew.
+Reading only the period, from anchors: the walk starts at the last anchor stamped ``SKEW``
+before the period (each chain from the head that anchor committed to, so the period's first
+records are checked against it, not taken on trust) and ends at the first anchor stamped
+``SKEW`` after it (each chain must reach that anchor's head with its MAC, so removing the
+period's last records shows). A record's ``at`` is taken just before its write, so ``SKEW``
+absorbs write delays and clock skew between writers. Without an anchor before the period the
+walk starts at genesis; without one after it, it goes on to each chain's head (``toAnchor``
+null: the newest records are not yet anchored).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from partnercenter.api import ApiModel
-from partnercenter.audit.access_records import record_mac
-from partnercenter.clock import iso, parse_iso
+from partnercenter.audit.access_records import Problem, verify_range
+from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
-from partnercenter.dal import access_records
-from partnercenter.dal.aws import get_secret
+from partnercenter.dal import access_anchors
 from partnercenter.errors import ValidationFailed
 
 SKEW = timedelta(minutes=5)
@@ -44,12 +49,23 @@ class ActorActivity(ApiModel):
     flagged_days: list[str]
 
 
+class ChainBreak(ApiModel):
+    chain: str = Field(description="An access chain (access#k), or anchors.")
+    seq: int
+    problem: Problem
+
+
 class AccessReview(ApiModel):
     period_from: str
     period_to: str
     generated_at: str
     chain_intact: bool
-    first_broken_seq: int | None = None
+    breaks: list[ChainBreak]
+    from_anchor: int | None = Field(description="The anchor the walk started from; null: genesis.")
+    to_anchor: int | None = Field(
+        description="The anchor every chain was verified up to; null: the newest records are "
+        "not yet anchored."
+    )
     records_verified: int
     records_in_period: int
     complete: bool
@@ -86,26 +102,6 @@ def _at(record: dict[str, Any]) -> datetime:
     return parse_iso(str(record["at"]))
 
 
-def _start_seq(start: datetime) -> int | None:
-    """The first seq whose record is at or after ``start`` (less the skew), or None."""
-    first = access_records.first_from(0)
-    head = access_records.latest()
-    if first is None or head is None:
-        return None
-    target = start - SKEW
-    if _at(head) < target:
-        return None
-    low, high = int(first["seq"]), int(head["seq"])
-    while low < high:  # at most log2(high - low) + 1 queries
-        middle = (low + high) // 2
-        found = access_records.first_from(middle)
-        if found is not None and _at(found) >= target:
-            high = middle
-        else:
-            low = middle + 1
-    return low
-
-
 def _never() -> bool:
     return False
 
@@ -121,43 +117,29 @@ def review_period(
         raise ValidationFailed("from must not be after to.", fields=["from", "to"])
     if end - start > MAX_PERIOD:
         raise ValidationFailed("Review at most a year at a time.", fields=["from", "to"])
-    settings = get_settings()
-    threshold = settings.access_review_daily_threshold
+    threshold = get_settings().access_review_daily_threshold
     tallies: dict[str, _Tally] = {}
-    intact, first_broken, verified, in_period, complete = True, None, 0, 0, True
-    start_seq = _start_seq(start)
-    if start_seq is not None:
-        key = get_secret(settings.access_chain_secret)
-        previous_mac: str | None = None
-        expected_seq: int | None = None
-        for record in access_records.iterate(start_seq):
-            seq = int(record["seq"])
-            if previous_mac is None:
-                # The walk starts mid-chain: the first record's own link is taken as given.
-                previous_mac, expected_seq = str(record.get("prevMac", "")), seq
-            if intact and (
-                seq != expected_seq
-                or record.get("prevMac") != previous_mac
-                or record.get("mac") != record_mac(key, previous_mac, record)
-            ):
-                intact, first_broken = False, seq
-            previous_mac, expected_seq = str(record.get("mac", "")), seq + 1
-            verified += 1
-            at = _at(record)
-            if at > end + SKEW:
-                break
-            if start <= at <= end:
-                in_period += 1
-                if record.get("actorRole") != MEMBER_ROLE:
-                    tally = tallies.setdefault(
-                        str(record["actor"]), _Tally(str(record["actorRole"]))
-                    )
-                    tally.records += 1
-                    tally.members.add(str(record["subject"]))
-                    tally.by_day[iso(at)[:10]].add(str(record["subject"]))
-            if verified >= MAX_RECORDS or out_of_time():
-                complete = False
-                break
+    in_period = 0
+
+    def count(record: dict[str, Any]) -> None:
+        nonlocal in_period
+        at = _at(record)
+        if not start <= at <= end:
+            return
+        in_period += 1
+        if record.get("actorRole") != MEMBER_ROLE:
+            actor = tallies.setdefault(str(record["actor"]), _Tally(str(record["actorRole"])))
+            actor.records += 1
+            actor.members.add(str(record["subject"]))
+            actor.by_day[iso(at)[:10]].add(str(record["subject"]))
+
+    report = verify_range(
+        access_anchors.last_at_or_before(iso_micro(shifted(start, -SKEW))),
+        access_anchors.first_at_or_after(iso_micro(shifted(end, SKEW))),
+        count,
+        out_of_time,
+        MAX_RECORDS,
+    )
     actors = sorted(
         (tally.activity(actor, threshold) for actor, tally in tallies.items()),
         key=lambda a: (not a.flagged, -a.members, a.actor),
@@ -166,11 +148,13 @@ def review_period(
         period_from=iso(start),
         period_to=iso(end),
         generated_at=iso(now),
-        chain_intact=intact,
-        first_broken_seq=first_broken,
-        records_verified=verified,
+        chain_intact=report.intact,
+        breaks=[ChainBreak(chain=b.chain, seq=b.seq, problem=b.problem) for b in report.breaks],
+        from_anchor=report.from_anchor,
+        to_anchor=report.to_anchor,
+        records_verified=report.records,
         records_in_period=in_period,
-        complete=complete,
+        complete=report.complete,
         daily_member_threshold=threshold,
         actors=actors,
         flagged_actors=sum(1 for a in actors if a.flagged),
@@ -201,9 +185,13 @@ def previous_month(moment: datetime) -> tuple[str, datetime, datetime]:
 def monthly_review(
     moment: datetime, now: datetime, out_of_time: Callable[[], bool] = _never
 ) -> AccessReview:
-    """The scheduled review of the month before ``moment``; its summary is kept per period."""
+    """The scheduled review of the month before ``moment``; its summary is kept per period.
+
+    It anchors first: run after the month's end plus ``SKEW``, that anchor closes the month."""
+    from partnercenter.audit.anchors import write_anchor
     from partnercenter.dal import access_reviews
 
+    write_anchor(now)
     period, start, end = previous_month(moment)
     review = review_period(start, end, now, out_of_time)
     access_reviews.put({"period": period, **review.model_dump(by_alias=True)})

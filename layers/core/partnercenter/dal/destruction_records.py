@@ -7,6 +7,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
+from partnercenter.dal.pagination import token_refused
 
 
 def _months(start: str, end: str) -> list[str]:
@@ -20,6 +21,19 @@ def _months(start: str, end: str) -> list[str]:
     return months
 
 
+def _check_resume(resume: dict[str, Any], start: str, end: str, months: list[str]) -> None:
+    """A position this query could have issued: one of its months, inside the range."""
+    month, after = resume.get("month"), resume.get("after")
+    if (
+        set(resume) != {"month", "after"}
+        or month not in months
+        or not isinstance(after, str)
+        or after[:7] != month
+        or not start <= after <= end + "~"
+    ):
+        raise token_refused()
+
+
 def query_range(
     start: str, end: str, limit: int, resume: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -27,7 +41,8 @@ def query_range(
     rows: list[dict[str, Any]] = []
     months = _months(start, end)
     if resume:
-        months = months[months.index(resume["month"]) :] if resume["month"] in months else []
+        _check_resume(resume, start, end, months)
+        months = months[months.index(resume["month"]) :]
     for month in months:
         params: dict[str, Any] = {
             "TableName": get_settings().destruction_records_table,
@@ -40,7 +55,7 @@ def query_range(
             },
             "Limit": limit - len(rows),
         }
-        if resume and resume["month"] == month and resume.get("after"):
+        if resume and resume["month"] == month:
             params["ExclusiveStartKey"] = {
                 "month": {"S": month},
                 "destroyedAtId": {"S": resume["after"]},

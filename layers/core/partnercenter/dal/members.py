@@ -7,6 +7,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_value
+from partnercenter.dal.pagination import KeyCondition
 
 PROFILE = "PROFILE"
 GUARD = "GUARD"
@@ -47,7 +48,8 @@ def query_by_status(
         "ExpressionAttributeValues": {":s": {"S": status}},
         "Limit": limit,
     }
-    if start_key:
+    condition = KeyCondition(equal={"status": status}, other=("pk", "sk", "requestedAt"))
+    if condition.start_key(start_key):
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
     return [from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")

@@ -11,6 +11,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item, to_value
+from partnercenter.dal.pagination import KeyCondition
 
 
 def _table() -> str:
@@ -42,10 +43,13 @@ def get(request_id: str) -> dict[str, Any] | None:
 
 
 def _page(
-    params: dict[str, Any], limit: int, start_key: dict[str, Any] | None
+    params: dict[str, Any],
+    limit: int,
+    start_key: dict[str, Any] | None,
+    condition: KeyCondition,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     params = {"TableName": _table(), "Limit": limit, **params}
-    if start_key:
+    if condition.start_key(start_key):
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
     return [from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
@@ -64,6 +68,7 @@ def query_by_state(
         },
         limit,
         start_key,
+        KeyCondition(equal={"state": state}, other=("requestId", "dueAt")),
     )
 
 
@@ -80,6 +85,7 @@ def query_by_member(
         },
         limit,
         start_key,
+        KeyCondition(equal={"memberId": member_id}, other=("requestId", "receivedAt")),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item, to_value
+from partnercenter.dal.pagination import KeyCondition
 
 PROVISION = "PROVISION#"
 
@@ -78,7 +79,8 @@ def query_provisions(
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if start_key:
+    condition = KeyCondition(equal={"memberId": member_id}, other=("sk",), prefix={"sk": PROVISION})
+    if condition.start_key(start_key):
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
     return [from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")

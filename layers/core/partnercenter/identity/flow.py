@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
@@ -24,7 +26,11 @@ from partnercenter.errors import (
     VerificationUsed,
 )
 from partnercenter.hashing import person_hash
-from partnercenter.identity.vendor import current_vendor, get_vendor_settings
+from partnercenter.identity.vendor import (
+    current_vendor,
+    get_vendor_settings,
+    vendor_unavailability_counted,
+)
 from partnercenter.identity.verified import VERIFICATION_WINDOW
 from partnercenter.members.session import current_member
 from partnercenter.observability import logger, metrics
@@ -44,6 +50,28 @@ class EmptyRequest(ApiModel):
     """``{}``: the member route takes nothing but the caller."""
 
 
+class CallbackFields(BaseModel):
+    """What the vendor posts back (form-encoded, or JSON): string fields only, at most
+    ``MAX_CALLBACK_FIELDS``, each name once. KMC sends ``apiToken`` and ``certNum``, PortOne
+    ``identityVerificationId``; a result that lacks its vendor's fields is tampered.
+
+    The handler reads the body raw (``parse_callback_body``); this model only describes it in
+    the OpenAPI document.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "maxProperties": MAX_CALLBACK_FIELDS,
+            "additionalProperties": {"type": "string"},
+        },
+    )
+
+    api_token: str = Field(default="", alias="apiToken")
+    cert_num: str = Field(default="", alias="certNum")
+    identity_verification_id: str = Field(default="", alias="identityVerificationId")
+
+
 class StartResult(ApiModel):
     verification_id: str
     vendor: str
@@ -59,13 +87,14 @@ class CallbackResult(ApiModel):
 
 def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -> StartResult:
     """A PENDING verification and what the browser posts to the vendor's page."""
-    vendor = current_vendor()
     verification_id = str(uuid.uuid4())
-    started = vendor.start(
-        verification_id=verification_id,
-        callback_url=get_vendor_settings().callback_url(verification_id),
-        now=now,
-    )
+    with vendor_unavailability_counted():
+        vendor = current_vendor()
+        started = vendor.start(
+            verification_id=verification_id,
+            callback_url=get_vendor_settings().callback_url(verification_id),
+            now=now,
+        )
     expires_at = now + VERIFICATION_WINDOW
     verifications_dal.put_pending(
         {
@@ -139,13 +168,16 @@ def complete_verification(
     record = _pending_record(verification_id)
     if now - parse_iso(record["createdAt"]) > VERIFICATION_WINDOW:
         raise VerificationExpired()
-    vendor = current_vendor()
-    if record["vendor"] != vendor.name:
-        # Started before a switch of vendor: the new one cannot finish it.
-        raise VerificationExpired()
-    # Tampered, stale, failed, replayed at the vendor, or the vendor down: raised as the
-    # contract's error before anything is written.
-    identity = vendor.complete(vendor_tx_id=record["vendorTxId"], callback=callback_fields, now=now)
+    with vendor_unavailability_counted():
+        vendor = current_vendor()
+        if record["vendor"] != vendor.name:
+            # Started before a switch of vendor: the new one cannot finish it.
+            raise VerificationExpired()
+        # Tampered, stale, failed, replayed at the vendor, or the vendor down: raised as the
+        # contract's error before anything is written.
+        identity = vendor.complete(
+            vendor_tx_id=record["vendorTxId"], callback=callback_fields, now=now
+        )
     kept = _what_is_kept(verification_id, identity, now)
     del identity  # the CI and birth date end here, in memory
     if not verifications_dal.mark_verified(verification_id, record["vendorTxId"], kept):

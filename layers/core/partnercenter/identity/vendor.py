@@ -15,9 +15,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from partnercenter.dal.aws import get_secret
+from partnercenter.errors import VendorUnavailable
+from partnercenter.observability import METRIC_VENDOR_UNAVAILABLE, logger, metrics
 from partnercenter.vendors import IdentityVendor, Transport, build_vendor
 
 
@@ -71,10 +74,28 @@ def current_vendor() -> IdentityVendor:
     """The adapter the configuration names, with credentials fresh from Secrets Manager.
 
     The secret is cached for five minutes by Powertools Parameters; the adapter is rebuilt
-    only when the secret (a rotation) or the transport changes.
+    only when the secret (a rotation) or the transport changes. A configuration that cannot
+    build an adapter is VendorUnavailable.
     """
-    settings = get_vendor_settings()
-    return _build(settings, get_secret(settings.vendor_secret), _TransportHook.transport)
+    try:
+        settings = get_vendor_settings()
+        return _build(settings, get_secret(settings.vendor_secret), _TransportHook.transport)
+    except ValueError as exc:
+        # A missing or incomplete configuration: 503 and the alarm's metric, never a 500.
+        # Only our own messages are logged (they name keys); pydantic's would quote values.
+        reason = "settings" if isinstance(exc, ValidationError) else str(exc)
+        logger.error("identity vendor misconfigured", extra={"reason": reason})
+        raise VendorUnavailable() from None
+
+
+@contextmanager
+def vendor_unavailability_counted() -> Iterator[None]:
+    """Count every VendorUnavailable raised inside the block (configuration, module, vendor)."""
+    try:
+        yield
+    except VendorUnavailable:
+        metrics.add_metric(name=METRIC_VENDOR_UNAVAILABLE, unit=MetricUnit.Count, value=1)
+        raise
 
 
 @lru_cache(maxsize=4)

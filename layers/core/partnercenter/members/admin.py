@@ -12,7 +12,7 @@ from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained_phones
-from partnercenter.dal.pagination import decode_token, encode_token
+from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.members.records import PENDING_APPROVAL
 from partnercenter.members.vault import member_cipher
 
@@ -40,7 +40,8 @@ class MemberList(ApiModel):
 def list_members(
     operator: Caller, status: MemberStatus, limit: int, next_token: str | None
 ) -> MemberList:
-    rows, last_key = members_dal.query_by_status(status, limit, decode_token(next_token))
+    scope = PageScope("GET /admin/members", operator.member_id, {"status": status})
+    rows, last_key = members_dal.query_by_status(status, limit, decode_token(next_token, scope))
     # The fraud-prevention hold keeps a withdrawn phone for one year (R-RET-2).
     a_year_ago = iso(utc_now() - timedelta(days=365))
     items = []
@@ -66,4 +67,4 @@ def list_members(
                 retained_phone_within_year=retained,
             )
         )
-    return MemberList(items=items, next_token=encode_token(last_key))
+    return MemberList(items=items, next_token=encode_token(last_key, scope))

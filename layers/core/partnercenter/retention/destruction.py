@@ -9,13 +9,12 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from partnercenter.api import ApiModel
-from partnercenter.clock import iso, parse_iso
+from partnercenter.api import ApiModel, Caller
+from partnercenter.clock import iso, iso_micro, query_range
 from partnercenter.config import get_settings
 from partnercenter.dal import destruction_records as records_dal
 from partnercenter.dal.codec import to_item
-from partnercenter.dal.pagination import decode_token, encode_token
-from partnercenter.errors import ValidationFailed
+from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.hashing import subject_pseudonym
 
 RecordKind = Literal[
@@ -76,19 +75,18 @@ class DestructionRecordList(ApiModel):
 
 
 def list_destruction_records(
-    start: str, end: str, limit: int, next_token: str | None
+    operator: Caller, start: str, end: str, limit: int, next_token: str | None
 ) -> DestructionRecordList:
-    """Records destroyed in [start, end], oldest first, one month partition at a time."""
-    try:
-        start_at, end_at = parse_iso(start), parse_iso(end)
-    except ValueError as exc:
-        raise ValidationFailed(
-            "from and to must be ISO 8601 times.", fields=["from", "to"]
-        ) from exc
-    if end_at < start_at:
-        raise ValidationFailed("from must not be after to.", fields=["from", "to"])
+    """Records destroyed in [start, end], oldest first, one month partition at a time (at most
+    13: the range is bounded by ``clock.MAX_RANGE``)."""
+    start_at, end_at = query_range(start, end)
+    scope = PageScope(
+        "GET /admin/destruction-records",
+        operator.member_id,
+        {"from": iso_micro(start_at), "to": iso_micro(end_at)},
+    )
     rows, last_key = records_dal.query_range(
-        iso(start_at), iso(end_at), limit, decode_token(next_token)
+        iso(start_at), iso(end_at), limit, decode_token(next_token, scope)
     )
     return DestructionRecordList(
         items=[
@@ -103,5 +101,5 @@ def list_destruction_records(
             )
             for r in rows
         ],
-        next_token=encode_token(last_key),
+        next_token=encode_token(last_key, scope),
     )

@@ -153,7 +153,10 @@ class AddHoldRequest(ApiModel):
     kind: OperatorHoldKind
     reason: Text
     until: AwareDatetime | None = None
-    items: list[RetainableItem] | None = Field(default=None, min_length=1)
+    # Each retainable item at most once: an unbounded list would outgrow a DynamoDB item.
+    items: list[RetainableItem] | None = Field(
+        default=None, min_length=1, max_length=len(RETAINABLE_ITEMS)
+    )
     statute: Text | None = None
 
 

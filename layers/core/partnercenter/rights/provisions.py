@@ -24,7 +24,7 @@ from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import provisions as provisions_dal
 from partnercenter.dal import transactions
-from partnercenter.dal.pagination import decode_token, encode_token
+from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
 from partnercenter.members.session import current_member
 from partnercenter.policy import policy_document
@@ -215,9 +215,18 @@ def _provision(row: dict[str, Any]) -> Provision:
     return Provision.model_validate({k: v for k, v in row.items() if k not in {"memberId", "sk"}})
 
 
+# The member's own list is the only route that pages provisions (the export takes one page).
+DISCLOSURES_ROUTE = "GET /members/me/disclosures"
+
+
 def provisions_of(member_id: str, limit: int, next_token: str | None) -> ProvisionList:
-    rows, last_key = provisions_dal.query_provisions(member_id, limit, decode_token(next_token))
-    return ProvisionList(items=[_provision(r) for r in rows], next_token=encode_token(last_key))
+    scope = PageScope(DISCLOSURES_ROUTE, member_id)
+    rows, last_key = provisions_dal.query_provisions(
+        member_id, limit, decode_token(next_token, scope)
+    )
+    return ProvisionList(
+        items=[_provision(r) for r in rows], next_token=encode_token(last_key, scope)
+    )
 
 
 def list_disclosures(caller: Caller, limit: int, next_token: str | None) -> ProvisionList:

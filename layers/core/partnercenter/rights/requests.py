@@ -29,7 +29,7 @@ from partnercenter.clock import iso, parse_iso
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as requests_dal
-from partnercenter.dal.pagination import decode_token, encode_token
+from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import (
     Conflict,
     NotFound,
@@ -264,13 +264,16 @@ def list_own_requests(
     """The member's requests, newest first, including those a proxy filed for them."""
     # Rights the law gives at any time: open during a suspension and before new consent.
     current_member(caller, require_policy_consent=False, allow_suspended=True)
-    rows, last_key = requests_dal.query_by_member(caller.member_id, limit, decode_token(next_token))
+    scope = PageScope("GET /members/me/privacy-requests", caller.member_id)
+    rows, last_key = requests_dal.query_by_member(
+        caller.member_id, limit, decode_token(next_token, scope)
+    )
     _record(caller, "member", caller.member_id, "view_privacy_requests")
     cipher = member_cipher(caller.member_id)
     # Nothing is withheld from the member themselves, whoever filed the request.
     return PrivacyRequestList(
         items=[_view(r, now, cipher, withhold=False) for r in rows],
-        next_token=encode_token(last_key),
+        next_token=encode_token(last_key, scope),
     )
 
 
@@ -290,7 +293,8 @@ def list_requests(
     operator: Caller, state: RequestState, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
     """The queue in ``state``, earliest due date first: overdue requests lead."""
-    rows, last_key = requests_dal.query_by_state(state, limit, decode_token(next_token))
+    scope = PageScope("GET /admin/privacy-requests", operator.member_id, {"state": state})
+    rows, last_key = requests_dal.query_by_state(state, limit, decode_token(next_token, scope))
     ciphers: dict[str, FieldCipher | None] = {}
     items = []
     for row in rows:
@@ -302,7 +306,7 @@ def list_requests(
             _record(operator, "operator", member_id, "view_privacy_requests")
             ciphers[member_id] = member_cipher(member_id)
         items.append(_view(row, now, ciphers[member_id], withhold=False))
-    return PrivacyRequestList(items=items, next_token=encode_token(last_key))
+    return PrivacyRequestList(items=items, next_token=encode_token(last_key, scope))
 
 
 def _load(request_id: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from partnercenter.vendors.base import (
     HttpRequest,
@@ -15,14 +15,17 @@ from partnercenter.vendors.base import (
 )
 from partnercenter.vendors.kmc import KmcVendor
 from partnercenter.vendors.kmc_cipher import AesGcmKmcCipher, KmcCipher, b64url_decode
+from partnercenter.vendors.kmc_module import KmcModuleCipher
 from partnercenter.vendors.portone import PortOneVendor
 
 __all__ = [
+    "KMC_CIPHERS",
     "AesGcmKmcCipher",
     "HttpRequest",
     "HttpResponse",
     "IdentityVendor",
     "KmcCipher",
+    "KmcModuleCipher",
     "KmcVendor",
     "PortOneVendor",
     "Transport",
@@ -31,6 +34,13 @@ __all__ = [
     "build_vendor",
     "urllib_transport",
 ]
+
+# The vendor secret's ``cipher`` for KMC: its distributed module (deployed stacks) or the
+# simulator's AES-GCM stand-in (the local stack and tests). Never defaulted: a secret that
+# does not say which is incomplete, and a deployed stack must not fall back to the stand-in.
+KMC_MODULE = "kmc-module"
+KMC_SIMULATOR = "simulator"
+KMC_CIPHERS = (KMC_MODULE, KMC_SIMULATOR)
 
 
 def build_vendor(
@@ -44,7 +54,9 @@ def build_vendor(
 ) -> IdentityVendor:
     """The adapter for ``name`` ("kmc" or "portone") from its Secrets Manager JSON.
 
-    ``token_api_url`` is KMC's token API URL, or PortOne's REST API base URL.
+    ``token_api_url`` is KMC's token API URL, or PortOne's REST API base URL. KMC's secret
+    also names its cipher: ``cipher`` (see ``KMC_CIPHERS``), ``cipherKey`` and, for KMC's
+    module, ``cipherCommand`` (docs/vendor-cipher.md).
     Raises ValueError naming the missing key, never a secret value.
     """
 
@@ -55,15 +67,10 @@ def build_vendor(
         return value
 
     if name == "kmc":
-        encoded_key = need("cipherKey")
-        try:
-            key = b64url_decode(encoded_key.rstrip("="))
-        except ValueError:
-            raise ValueError("the kmc secret's cipherKey is not urlsafe base64") from None
         return KmcVendor(
             cp_id=need("cpId"),
             url_code=need("urlCode"),
-            cipher=AesGcmKmcCipher(key),
+            cipher=_kmc_cipher(need),
             request_url=request_url,
             token_api_url=token_api_url,
             timeout_seconds=timeout_seconds,
@@ -79,3 +86,17 @@ def build_vendor(
             transport=transport,
         )
     raise ValueError(f"unknown identity vendor {name!r}")
+
+
+def _kmc_cipher(need: Callable[[str], str]) -> KmcCipher:
+    """The cipher the kmc secret's ``cipher`` names, keyed by its ``cipherKey``."""
+    kind = need("cipher")
+    if kind == KMC_MODULE:
+        return KmcModuleCipher(command=need("cipherCommand"), key=need("cipherKey"))
+    if kind == KMC_SIMULATOR:
+        try:
+            key = b64url_decode(need("cipherKey").rstrip("="))
+        except ValueError:
+            raise ValueError("the kmc secret's cipherKey is not urlsafe base64") from None
+        return AesGcmKmcCipher(key)
+    raise ValueError(f"the kmc secret's cipher must be one of {', '.join(KMC_CIPHERS)}")
