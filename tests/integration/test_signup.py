@@ -14,9 +14,10 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from partnercenter.api import Caller
-from partnercenter.clock import utc_now
+from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal import cognito, transactions
+from partnercenter.dal import cognito, intents, transactions
+from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.dal.aws import client
 from partnercenter.errors import Conflict, LoginIdTaken, ValidationFailed
@@ -392,18 +393,25 @@ def test_a_failed_transaction_removes_the_account_it_created(aws_stack: AwsStack
     assert _members_items(aws_stack) == []
 
 
-def test_an_account_left_by_a_crashed_signup_is_replaced(
+def test_a_login_id_claimed_by_a_signup_in_flight_is_taken_until_its_window_passes(
     aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A crash between the account and the transaction leaves an account no member owns.
-    pool = aws_stack.physical_id("UserPool")
-    aws_stack.client("cognito-idp").admin_create_user(
-        UserPoolId=pool, Username="manager.kim", MessageAction="SUPPRESS"
+    # What a signup leaves when it dies between its account and its transaction: the claim on
+    # the login ID (the intent) and a disabled account no member owns.
+    login_hash = login_id_hash("manager.kim")
+    assert intents.claim_login_id(
+        login_hash,
+        intents.seal_login_id(login_hash, "manager.kim"),
+        iso_micro(utc_now()) + "#dead",
+        None,
+        iso_micro(utc_now() - intents.IN_FLIGHT_WINDOW),
     )
+    orphan = cognito.create_disabled_user("manager.kim", PASSWORD)
     person = Person.new()
     body = signup_body(person, verified(person), "manager.kim")
     # Young: it may belong to a signup still in flight, so the login ID counts as taken.
     assert _post(body).body["code"] == "LOGIN_ID_TAKEN"
+    assert cognito.sub_of("manager.kim") == orphan
 
     later = signup_logic.utc_now() + signup_logic.IN_FLIGHT_WINDOW + timedelta(seconds=5)
     monkeypatch.setattr(signup_logic, "utc_now", lambda: later)
@@ -411,6 +419,25 @@ def test_an_account_left_by_a_crashed_signup_is_replaced(
     assert result.status == 201, result.body
     [user] = _cognito_users(aws_stack)
     assert {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] == result.body["memberId"]
+    guard = intents.current(members_dal.login_id_guard_key(login_hash))
+    assert guard is not None
+    assert guard["memberId"] == result.body["memberId"]
+    assert "intentSince" not in guard
+    assert "loginIdEnc" not in guard
+
+
+def test_an_account_no_claim_or_member_holds_is_replaced_at_once(aws_stack: AwsStack) -> None:
+    # No claim and no guard: no signup is in flight and no member owns the login ID, so the
+    # account (an ended membership's not deleted yet) goes.
+    aws_stack.client("cognito-idp").admin_create_user(
+        UserPoolId=aws_stack.physical_id("UserPool"),
+        Username="manager.kim",
+        MessageAction="SUPPRESS",
+    )
+    person = Person.new()
+    result = _post(signup_body(person, verified(person), "manager.kim"))
+    assert result.status == 201, result.body
+    assert cognito.sub_of("manager.kim") == result.body["memberId"]
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_result(
@@ -445,6 +472,61 @@ def test_a_refused_request_can_be_retried_under_its_key(aws_stack: AwsStack) -> 
     refused = _post(wrong, key)
     assert (refused.status, refused.body["code"]) == (422, "IDENTITY_MISMATCH")
     assert _post(signup_body(person, verification_id, "manager.kim"), key).status == 201
+
+
+def test_a_committed_signup_answers_201_even_if_its_idempotency_record_is_not_saved(
+    aws_stack: AwsStack,
+) -> None:
+    # Nothing after the commit turns it into an error; the retry finds the receipt.
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    def idempotency_store_down() -> None:
+        raise RuntimeError("injected idempotency store outage")
+
+    # Powertools marks the record COMPLETED with UpdateItem, after the signup's transaction.
+    with before_call("dynamodb", "UpdateItem", idempotency_store_down):
+        first = _post(body, key)
+    assert first.status == 201, first.body
+    assert _cognito_users(aws_stack)[0]["Enabled"] is False
+    # The record is still IN_PROGRESS; once it expires (the invocation's timeout), the retry
+    # runs again and answers from the receipt on the member's login-ID guard.
+    idempotency = aws_stack.physical_id("IdempotencyTable")
+    dynamodb = aws_stack.client("dynamodb")
+    for item in dynamodb.scan(TableName=idempotency)["Items"]:
+        dynamodb.delete_item(TableName=idempotency, Key={"id": item["id"]})
+    retry = _post(body, key)
+    assert (retry.status, retry.body) == (201, first.body)
+    assert len(_cognito_users(aws_stack)) == 1
+    # Another key for the same body is a new request: the verification is used up.
+    assert _post(body, {"Idempotency-Key": str(uuid.uuid4())}).body["code"] == "VERIFICATION_USED"
+
+
+def test_an_access_record_that_cannot_be_written_fails_the_signup_before_its_commit(
+    aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R-SEC-2: no member without the access record of their signup; nothing is left behind,
+    # and the retry under the same key goes through.
+    person = Person.new()
+    body = signup_body(person, verified(person), "manager.kim")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    attempted: list[str] = []
+
+    def access_records_down(*, member_id: str, **_: Any) -> int:
+        attempted.append(member_id)
+        assert cognito.sub_of("manager.kim") == member_id  # the account exists by now
+        raise RuntimeError("injected access records outage")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signup_logic, "record_access", access_records_down)
+        failed = _post(body, key)
+    assert failed.status == 500
+    assert len(attempted) == 1
+    assert _cognito_users(aws_stack) == []
+    assert _members_items(aws_stack) == []  # no member, no claim
+    retry = _post(body, key)
+    assert retry.status == 201, retry.body
 
 
 def test_no_personal_data_or_password_reaches_the_logs(
@@ -516,27 +598,27 @@ def test_a_password_the_pool_refuses_is_a_validation_error_and_leaves_no_account
     # The pool's policy is the last word, even if it ever gets stricter than ours.
     request = SignupRequest.model_construct(login_id="manager.kim", password=SecretStr("weak"))
     with pytest.raises(ValidationFailed) as refused:
-        signup_logic._create_account(request, utc_now())
+        signup_logic._create_account(request)
     assert refused.value.fields == ["password"]
     assert _cognito_users(aws_stack) == []
 
 
 def test_cognito_dal_edges(aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cognito.user_created_at("nobody") is None
+    assert cognito.sub_of("nobody") is None
     cognito.delete_user("nobody")  # already gone is fine
     cognito.delete_own_user("nobody", "sub-1")
     sub = cognito.create_disabled_user("manager.kim", PASSWORD)
     cognito.delete_own_user("manager.kim", "another-sub")  # not ours: kept
-    assert cognito.user_created_at("manager.kim") is not None
+    assert cognito.sub_of("manager.kim") == sub
     cognito.delete_own_user("manager.kim", sub)
-    assert cognito.user_created_at("manager.kim") is None
+    assert cognito.sub_of("manager.kim") is None
     # Errors other than the expected ones pass through.
     monkeypatch.setenv("USER_POOL_ID", "ap-northeast-2_missing")
     get_settings.cache_clear()
     with pytest.raises(ClientError):
         cognito.create_disabled_user("manager.lee", PASSWORD)
     with pytest.raises(ClientError):
-        cognito.user_created_at("manager.lee")
+        cognito.sub_of("manager.lee")
     with pytest.raises(ClientError):
         cognito.delete_user("manager.lee")
     with pytest.raises(ClientError):

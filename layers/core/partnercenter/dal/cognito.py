@@ -6,8 +6,6 @@ exception message by us (R-SEC-3).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 
@@ -58,22 +56,6 @@ def create_disabled_user(username: str, password: str) -> str:
     return sub
 
 
-def user_created_at(username: str) -> datetime | None:
-    """When the user was created, or None if there is no such user."""
-    from botocore.exceptions import ClientError
-
-    try:
-        user = client("cognito-idp").admin_get_user(
-            UserPoolId=get_settings().user_pool_id, Username=username
-        )
-    except ClientError as exc:
-        if _error_code(exc) == "UserNotFoundException":
-            return None
-        raise
-    created: datetime = user["UserCreateDate"]
-    return created
-
-
 def enable_user(username: str) -> None:
     client("cognito-idp").admin_enable_user(
         UserPoolId=get_settings().user_pool_id, Username=username
@@ -93,12 +75,8 @@ def delete_user(username: str) -> None:
             raise
 
 
-def delete_own_user(username: str, sub: str) -> None:
-    """Delete the user only if it is still the one with ``sub`` (the one this request made).
-
-    A late compensation must not delete an account another signup has since created under the
-    same username.
-    """
+def sub_of(username: str) -> str | None:
+    """The sub of the user ``username``, or None if there is no such user."""
     from botocore.exceptions import ClientError
 
     try:
@@ -107,10 +85,20 @@ def delete_own_user(username: str, sub: str) -> None:
         )
     except ClientError as exc:
         if _error_code(exc) == "UserNotFoundException":
-            return
+            return None
         raise
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-    if attributes.get("sub") == sub:
+    sub = attributes.get("sub")
+    return None if sub is None else str(sub)
+
+
+def delete_own_user(username: str, sub: str) -> None:
+    """Delete the user only if it is still the one with ``sub`` (the one this request made).
+
+    A late compensation must not delete an account another signup has since created under the
+    same username.
+    """
+    if sub_of(username) == sub:
         delete_user(username)
 
 

@@ -3,7 +3,8 @@
 Approve: the member becomes active and their Cognito account is enabled. Reject: the application
 is destroyed now, like a withdrawal with no retention reason: profile, guards, consent history
 and the data key (crypto-shredding, R-RET-6) in one transaction with its destruction record
-(R-RET-7); then the Cognito account, which holds the login ID, is deleted.
+(R-RET-7) and the intent to delete the Cognito account, which holds the login ID; then the
+account is deleted (by the reconciler, should this request die first).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import iso, utc_now
-from partnercenter.dal import cognito, transactions
+from partnercenter.clock import iso, iso_micro, utc_now
+from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.data_keys import shred
 from partnercenter.errors import Conflict, NotFound
@@ -66,23 +67,31 @@ def decide(
 
 
 def _approve(member_id: str, login_id: str) -> None:
+    now = utc_now()
+    since = f"{iso_micro(now)}#approve"
+    # The transition carries the intent (the profile's mark): should this request die before
+    # the account is enabled, the reconciler enables it (the profile says active).
     if not members_dal.transition(
-        member_id, PENDING_APPROVAL, ACTIVE, {"approvedAt": iso(utc_now())}
+        member_id,
+        PENDING_APPROVAL,
+        ACTIVE,
+        {"approvedAt": iso(now), **intents.mark_values("approve", since)},
     ):
         raise Conflict("This signup was decided meanwhile.")
     try:
         cognito.enable_user(login_id)
     except BaseException:
         # Pending again: an active member who cannot sign in would be worse than a retry.
-        members_dal.transition(member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt",))
+        members_dal.transition(
+            member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt", *intents.MARK)
+        )
         raise
+    intents.clear_profile_mark(member_id, since)
 
 
 def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
     member_id = str(member["memberId"])
-    # The account first: while the login-ID guard stands, no other signup can own this username,
-    # and an account left behind would keep the login ID after its application was destroyed.
-    cognito.delete_user(login_id)
+    now = utc_now()
     deletes = application_deletes(member, members_dal.member_item_keys(member_id))
     try:
         transactions.write(
@@ -95,10 +104,16 @@ def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
                     items=APPLICATION_ITEMS,
                     reason="signup rejected",
                     run_id=f"decision-{request_id}",
-                    at=utc_now(),
+                    at=now,
                 ),
+                # The account holds the login ID: the commit says it must go, so a request that
+                # dies before deleting it leaves the deletion to the reconciler.
+                intents.account_deletion_put(member_id, f"{iso_micro(now)}#{request_id}"),
             ]
         )
     except transactions.TransactionCancelled:
         raise Conflict("This signup was decided meanwhile.") from None
+    # Only this member's account: a new signup may already own the login ID.
+    cognito.delete_own_user(login_id, member_id)
+    intents.account_deleted(member_id)
     logger.info("signup application destroyed", extra={"reason": "signup rejected"})

@@ -1,27 +1,33 @@
 """Signup (POST /members): a verified person becomes a member pending approval (R-COL-1..4).
 
 Order: the verification (under 14: destroyed and refused, R-COL-3), the required consent
-(R-COL-2), the identity match (R-IDV-3); then the Cognito account, created disabled; then ONE
-transaction with the member's items and the verification's consumption. Whatever fails after
-the account exists deletes it again, so a refused or failed signup leaves nothing behind.
+(R-COL-2), the identity match (R-IDV-3); then the login ID's claim (the intent, in MembersTable,
+before anything exists in Cognito); then the Cognito account, created disabled, and the access
+record; then ONE transaction with the member's items, the claim's replacement by the member's
+guard and the verification's consumption. Whatever fails before the commit deletes the account
+and the claim again; whatever dies there leaves the claim, and the reconciler deletes both
+(docs/signup.md). Nothing that can fail comes after the commit.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
 from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import utc_now
+from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal import cognito, transactions
+from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.dal.aws import client
+from partnercenter.dal.intents import IN_FLIGHT_WINDOW
 from partnercenter.errors import (
     AlreadyMember,
     Conflict,
@@ -41,9 +47,6 @@ from partnercenter.observability import logger
 from partnercenter.policy import current_version
 
 SIGNUP = "signup"
-# Longer than the function's timeout: a younger account without a login-ID guard may belong to
-# a signup still in flight, an older one to a signup that crashed before its transaction.
-IN_FLIGHT_WINDOW = timedelta(seconds=60)
 
 
 class RequiredConsent(ApiModel):
@@ -70,6 +73,14 @@ class SignupRequest(ApiModel):
     consents: SignupConsents | None = None
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """This signup's hold on the login ID: its time (unique) and the request's receipt."""
+
+    since: str
+    receipt: str | None
+
+
 class SignupResult(ApiModel):
     member_id: str
     status: Literal["pending_approval"] = "pending_approval"
@@ -88,6 +99,7 @@ def sign_up(
     )
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -100,17 +112,30 @@ def sign_up(
     persistence = DynamoDBPersistenceLayer(
         table_name=get_settings().idempotency_table, boto3_client=client("dynamodb")
     )
+    answered: list[SignupResult] = []
+
+    def sign_up_once(idempotency: dict[str, str], request: SignupRequest) -> dict[str, str]:
+        answered.append(_sign_up(request, _receipt(idempotency)))
+        return answered[0].model_dump(by_alias=True)
+
     once = idempotent_function(
         data_keyword_argument="idempotency",
         persistence_store=persistence,
         config=config,
         key_prefix="signup",
-    )(_sign_up_once)
+    )(sign_up_once)
     try:
         result = once(
             idempotency={"key": idempotency_key, "fingerprint": _fingerprint(request)},
             request=request,
         )
+    except IdempotencyPersistenceLayerError:
+        if not answered:
+            raise
+        # The signup committed; only its idempotency record was not saved. A retry finds the
+        # receipt on the member's login-ID guard and answers the same.
+        logger.warning("signup committed, idempotency record not saved")
+        return answered[0]
     except IdempotencyValidationError:
         raise ValidationFailed(
             "This Idempotency-Key was used with a different request; use a new key.",
@@ -138,13 +163,19 @@ def _fingerprint(request: SignupRequest) -> str:
     return lookup_hash("signup_request", canonical)
 
 
-def _sign_up_once(idempotency: dict[str, str], request: SignupRequest) -> dict[str, str]:
-    del idempotency  # only the idempotency layer reads it
-    return _sign_up(request).model_dump(by_alias=True)
+def _receipt(idempotency: dict[str, str]) -> str:
+    """This request under this Idempotency-Key, as a keyed hash the member's guard keeps."""
+    return lookup_hash("signup_receipt", f"{idempotency['key']}\n{idempotency['fingerprint']}")
 
 
-def _sign_up(request: SignupRequest) -> SignupResult:
+def _sign_up(request: SignupRequest, receipt: str | None = None) -> SignupResult:
     now = utc_now()
+    login_hash = login_id_hash(request.login_id)
+    if receipt is not None:
+        # A retry of a signup that committed while its idempotency record was lost or expired.
+        guard = intents.current(members_dal.login_id_guard_key(login_hash))
+        if guard and guard.get("memberId") and guard.get("signupReceipt") == receipt:
+            return SignupResult(member_id=str(guard["memberId"]))
     verification = load_for_use(
         request.verification_id,
         SIGNUP,
@@ -161,8 +192,21 @@ def _sign_up(request: SignupRequest) -> SignupResult:
         raise IdentityMismatch()
     if verification.person_hash is None:
         raise VerificationNotFound("The identity verification is not complete yet.")
-    member_id = _create_account(request, now)
+    claim = _Claim(f"{iso_micro(now)}#{uuid.uuid4().hex}", receipt)
+    if not intents.claim_login_id(
+        login_hash,
+        intents.seal_login_id(login_hash, request.login_id),
+        claim.since,
+        receipt,
+        iso_micro(now - IN_FLIGHT_WINDOW),
+    ):
+        raise LoginIdTaken()
+    member_id: str | None = None
     try:
+        member_id = _create_account(request)
+        # The applicant's data enters the system: an access record (R-SEC-2), written before
+        # the commit so that nothing after it can fail a committed signup.
+        record_access(actor=member_id, actor_role="member", member_id=member_id, action="signup")
         _store_member(
             request,
             verification,
@@ -171,15 +215,23 @@ def _sign_up(request: SignupRequest) -> SignupResult:
             marketing,
             member_id,
             now,
+            claim,
         )
     except BaseException:
-        # Compensation: no account outlives a signup that did not commit.
-        cognito.delete_own_user(request.login_id, member_id)
+        if member_id is not None and _committed(login_hash, member_id):
+            return SignupResult(member_id=member_id)  # the commit's reply was lost
+        # Compensation: no account and no claim outlive a signup that did not commit.
+        if member_id is not None:
+            cognito.delete_own_user(request.login_id, member_id)
+        intents.release_claim(login_hash, claim.since)
         raise
-    # The applicant's own data entered the system: an access record like any other (R-SEC-2).
-    record_access(actor=member_id, actor_role="member", member_id=member_id, action="signup")
     logger.info("signup stored", extra={"memberId": member_id})
     return SignupResult(member_id=member_id)
+
+
+def _committed(login_hash: str, member_id: str) -> bool:
+    guard = intents.current(members_dal.login_id_guard_key(login_hash))
+    return guard is not None and guard.get("memberId") == member_id
 
 
 def _marketing_after_required_consent(consents: SignupConsents | None, current: str) -> bool:
@@ -194,16 +246,16 @@ def _marketing_after_required_consent(consents: SignupConsents | None, current: 
     return consents.marketing
 
 
-def _create_account(request: SignupRequest, now: datetime) -> str:
-    """The disabled Cognito user; its sub is the memberId."""
+def _create_account(request: SignupRequest) -> str:
+    """The disabled Cognito user; its sub is the memberId. Called holding the login ID's claim."""
     login_id, password = request.login_id, request.password.get_secret_value()
     try:
         try:
             return cognito.create_disabled_user(login_id, password)
         except cognito.UsernameExists:
-            if not _is_orphan(login_id, now):
-                raise LoginIdTaken() from None
-        # An account no member owns, left by a signup that crashed before its transaction.
+            pass
+        # The claim means no member owns this login ID: the account is an orphan of a signup
+        # that died, or the account of an ended membership not deleted yet. Either must go.
         cognito.delete_user(login_id)
         try:
             return cognito.create_disabled_user(login_id, password)
@@ -217,13 +269,6 @@ def _create_account(request: SignupRequest, now: datetime) -> str:
         ) from None
 
 
-def _is_orphan(login_id: str, now: datetime) -> bool:
-    if members_dal.login_id_guard_exists(login_id_hash(login_id)):
-        return False
-    created = cognito.user_created_at(login_id)
-    return created is None or now - created > IN_FLIGHT_WINDOW
-
-
 def _store_member(
     request: SignupRequest,
     verification: UsableVerification,
@@ -232,6 +277,7 @@ def _store_member(
     marketing: bool,
     member_id: str,
     now: datetime,
+    claim: _Claim,
 ) -> None:
     writes = new_member_writes(
         NewMember(
@@ -246,6 +292,9 @@ def _store_member(
             marketing=marketing,
             requested_at=now,
         )
+    )
+    writes.items[writes.login_id_guard_index] = intents.claimed_guard_put(
+        writes.items[writes.login_id_guard_index], claim.since, claim.receipt
     )
     consume_index = len(writes.items)
     try:

@@ -25,10 +25,10 @@ from pydantic import AwareDatetime, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, utc_now
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
-from partnercenter.dal import cognito
+from partnercenter.dal import cognito, intents
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as privacy_requests_dal
@@ -290,11 +290,23 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
         # Open sanctions end with the membership; their records' retention starts (R-RET-8).
         *membership_end_entries(member, now),
     ]
+    since = f"{iso_micro(now)}#{request_id}"
     # Consent history rides along while it fits; _finish deletes any rest after the commit.
-    entries += member_deletes[3 : 3 + MAX_ITEMS - len(entries)]
+    entries += member_deletes[3 : 3 + MAX_ITEMS - 1 - len(entries)]
+    # The commit also says the account must go: a withdrawal that dies after it is finished
+    # by the reconciler.
+    entries.append(intents.account_deletion_put(member_id, since))
     username = cognito.username_of(member_id)
+    # The intent first: should this request die before the commit, the reconciler finds the
+    # mark and enables the account again (docs/withdrawal.md).
+    owner = intents.mark_profile(member_id, int(member["version"]), "withdraw", since, now)
+    if not owner and not _another_withdrawal_under_way(member_id):
+        committed = _already_committed(member_id)
+        if committed is not None:
+            return committed
+        raise Conflict("Your data changed meanwhile, or another change is under way; retry.")
     try:
-        if username is not None:
+        if owner and username is not None:
             cognito.disable_user(username)  # no sign-in from here on, unless the commit fails
         write(entries)
     except Exception as exc:
@@ -302,16 +314,25 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
         committed = _already_committed(member_id)
         if committed is not None:
             return committed
-        if username is not None and not is_suspended(member, now):
-            # Nothing changed (even if the disabling's reply was lost): the member is untouched;
-            # a suspended member's account stays disabled, as it was.
-            cognito.enable_user(username)
+        if owner:
+            if username is not None and not is_suspended(member, now):
+                # Nothing changed (even if the disabling's reply was lost): the member is
+                # untouched; a suspended member's account stays disabled, as it was.
+                cognito.enable_user(username)
+            intents.clear_profile_mark(member_id, since)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})
             raise Conflict("Your data or its retention holds changed meanwhile; retry.") from None
         raise
     logger.info("member withdrawn", extra={"retained": kept, "destroyed": destroyed})
     return _finish(member_id, kept)
+
+
+def _another_withdrawal_under_way(member_id: str) -> bool:
+    """A concurrent withdrawal holds the mark: this one rides on it and leaves the account to
+    that one (or the reconciler), so that both answer alike whichever commits."""
+    member = members_dal.get_member(member_id)
+    return member is not None and member.get("cognitoIntent") == "withdraw"
 
 
 def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:
@@ -326,5 +347,6 @@ def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:
     if username is not None:
         cognito.sign_out_everywhere(username)
         cognito.delete_user(username)
+    intents.account_deleted(member_id)
     holds, _ = load_holds(member_id)
     return WithdrawalReceipt(retained=retained_entries(holds, kept))

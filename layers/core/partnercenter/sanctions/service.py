@@ -5,7 +5,9 @@ A sanction is written in ONE transaction with the member's profile map of open s
 (optimistic locking on the profile's ``version``), which ``current_member`` reads to refuse
 member routes with 403 MEMBER_SUSPENDED. Sign-in is refused by disabling the Cognito account:
 before the commit (re-enabled if the commit fails and nothing else suspends the member), so no
-moment exists in which a committed sanction leaves sign-in open. Re-enabling happens when the
+moment exists in which a committed sanction leaves sign-in open. A mark on the profile (the
+intent) precedes the disabling and the commit clears it; should the request die in between, the
+reconciler re-enables the account (partnercenter.reconciler). Re-enabling happens when the
 last sanction in force is lifted or, for a sanction with an end date, when the hourly sweep
 finds it ended; the record's ``blocked`` flag stays until that step is done, so a failure is
 retried (a repeated lift, the next sweep).
@@ -22,8 +24,8 @@ from pydantic import AwareDatetime
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, parse_iso, utc_now
-from partnercenter.dal import cognito
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, parse_iso, utc_now
+from partnercenter.dal import cognito, intents
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.transactions import TransactionCancelled, write
@@ -132,22 +134,30 @@ def impose_sanction(
     )
     already_blocked = is_suspended(member, now)
     username = cognito.username_of(member_id)
+    # The intent first: should this request die before the commit, the reconciler finds the
+    # mark and gives the account back the state the profile says.
+    since = f"{iso_micro(now)}#{sanction_id}"
+    if not intents.mark_profile(member_id, int(member["version"]), "sanction", since, now):
+        raise Conflict("The member changed meanwhile, or another change is under way; retry.")
     try:
         if username is not None:
             cognito.disable_user(username)  # no sign-in from the commit on (R-COL-5)
         write(
             [
                 sanctions_dal.put_entry(row),
-                profile_update(
-                    member_id,
-                    int(member["version"]),
-                    {"sanctions": {**open_sanctions(member), sanction_id: entry}},
+                intents.without_mark(
+                    profile_update(
+                        member_id,
+                        int(member["version"]),
+                        {"sanctions": {**open_sanctions(member), sanction_id: entry}},
+                    )
                 ),
             ]
         )
     except Exception as exc:
         if username is not None and not already_blocked:
             cognito.enable_user(username)  # nothing was written: the member is as before
+        intents.clear_profile_mark(member_id, since)
         if isinstance(exc, TransactionCancelled):
             raise Conflict("The member changed meanwhile; retry.") from None
         raise

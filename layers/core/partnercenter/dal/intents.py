@@ -1,0 +1,257 @@
+"""Cognito intents in MembersTable: what the user pool should look like while, or after, an
+operation changes it (docs/withdrawal.md, docs/signup.md).
+
+Every side effect outside DynamoDB (creating, disabling or deleting a Cognito account) is
+preceded by an intent written next to the state it belongs to, and the operation's commit
+clears it in the same transaction. Three shapes, all carrying ``intentQueue``/``intentSince``,
+the keys of the sparse ``byIntent`` index the reconciler reads:
+
+- a signup's **claim**: the login-ID guard itself, before the account exists, holding the login
+  ID sealed under MembersKey (the reconciler needs the username to delete an orphan); the
+  commit replaces it with the member's guard;
+- a **profile mark** (``cognitoIntent`` = ``withdraw``, ``sanction`` or ``approve``) before the
+  account is disabled (or, on approval, with the status change before it is enabled); the
+  commit deletes or updates the profile without it;
+- an **account deletion** item, written by the commit that ended a membership or an
+  application; deleted once the account is gone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from partnercenter.clock import iso_micro
+from partnercenter.config import get_settings
+from partnercenter.dal.aws import client
+from partnercenter.dal.codec import from_item
+from partnercenter.dal.members import login_id_guard_key, member_key
+
+# Longer than the timeout of any function that writes intents (60 s at most): a younger intent
+# may belong to an operation still in flight, an older one to an operation that died (the
+# reconciler's to finish or undo).
+IN_FLIGHT_WINDOW = timedelta(minutes=5)
+QUEUE = "cognito"
+INDEX = "byIntent"
+MARK = ("intentQueue", "intentSince", "cognitoIntent")
+_INTENT_ATTRIBUTES = ", ".join(MARK)
+DELETE_ACCOUNT = "DELETE_ACCOUNT"
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _conditional(call: Any, **params: Any) -> bool:
+    """Run a conditional write; False if its condition failed."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(**params)
+    except ClientError as exc:
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+# ---------------------------------------------------------------------------- signup claims
+def seal_login_id(login_id_hash: str, login_id: str) -> bytes:
+    """The login ID, KMS-encrypted and bound to its own guard: only the claim can open it."""
+    blob: bytes = client("kms").encrypt(
+        KeyId=get_settings().members_key_id,
+        Plaintext=login_id.encode(),
+        EncryptionContext={"purpose": "signup-claim", "loginIdHash": login_id_hash},
+    )["CiphertextBlob"]
+    return blob
+
+
+def open_login_id(login_id_hash: str, sealed: bytes) -> str:
+    plain: bytes = client("kms").decrypt(
+        CiphertextBlob=sealed,
+        KeyId=get_settings().members_key_id,
+        EncryptionContext={"purpose": "signup-claim", "loginIdHash": login_id_hash},
+    )["Plaintext"]
+    return plain.decode()
+
+
+def claim_login_id(
+    login_id_hash: str, sealed: bytes, since: str, receipt: str | None, stale_before: str
+) -> bool:
+    """Hold the login ID for a signup before its account exists; False if someone holds it.
+
+    A claim older than ``stale_before`` belongs to a signup that died (the window is above the
+    function timeout); a claim with this request's own receipt belongs to an earlier attempt of
+    the same Idempotency-Key, which the idempotency layer says is over. Both may be taken over.
+    """
+    item: dict[str, Any] = {
+        **login_id_guard_key(login_id_hash),
+        "intentQueue": {"S": QUEUE},
+        "intentSince": {"S": since},
+        "cognitoIntent": {"S": "signup"},
+        "loginIdEnc": {"B": sealed},
+    }
+    values: dict[str, Any] = {":stale": {"S": stale_before}, ":signup": {"S": "signup"}}
+    condition = "attribute_not_exists(pk) OR (cognitoIntent = :signup AND intentSince < :stale)"
+    if receipt is not None:
+        item["signupReceipt"] = {"S": receipt}
+        values[":receipt"] = {"S": receipt}
+        condition += " OR (cognitoIntent = :signup AND signupReceipt = :receipt)"
+    return _conditional(
+        client("dynamodb").put_item,
+        TableName=get_settings().members_table,
+        Item=item,
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
+
+
+def claimed_guard_put(entry: dict[str, Any], since: str, receipt: str | None) -> dict[str, Any]:
+    """The member's login-ID guard replacing this signup's own claim (and so clearing it); it
+    keeps the request's receipt, so a retry under the same Idempotency-Key finds its answer."""
+    item = dict(entry["Put"]["Item"])
+    if receipt is not None:
+        item["signupReceipt"] = {"S": receipt}
+    return {
+        "Put": {
+            **entry["Put"],
+            "Item": item,
+            "ConditionExpression": "intentSince = :claimed",
+            "ExpressionAttributeValues": {":claimed": {"S": since}},
+        }
+    }
+
+
+def release_claim(login_id_hash: str, since: str) -> bool:
+    """Drop a claim, only while it is still the one made at ``since``."""
+    return _conditional(
+        client("dynamodb").delete_item,
+        TableName=get_settings().members_table,
+        Key=login_id_guard_key(login_id_hash),
+        ConditionExpression="intentSince = :since",
+        ExpressionAttributeValues={":since": {"S": since}},
+    )
+
+
+def lease(key: dict[str, Any], since: str, now: str) -> bool:
+    """The reconciler's hold on a stale intent: no operation takes it over (as a stale one may
+    be) while the reconciler acts on it. False if it changed since it was read."""
+    return _conditional(
+        client("dynamodb").update_item,
+        TableName=get_settings().members_table,
+        Key={"pk": key["pk"], "sk": key["sk"]},
+        UpdateExpression="SET intentSince = :now",
+        ConditionExpression="intentSince = :since",
+        ExpressionAttributeValues={":since": {"S": since}, ":now": {"S": now}},
+    )
+
+
+# ---------------------------------------------------------------------------- profile marks
+def mark_profile(member_id: str, version: int, intent: str, since: str, now: datetime) -> bool:
+    """Mark the profile as read (``version``) before its account changes; False if it changed
+    meanwhile or another operation on the account is under way. The version stays: the mark is
+    not a change of the member's data. A mark whose reply was lost is removed again."""
+    try:
+        return _conditional(
+            client("dynamodb").update_item,
+            TableName=get_settings().members_table,
+            Key=member_key(member_id),
+            UpdateExpression="SET intentQueue = :q, intentSince = :since, cognitoIntent = :intent",
+            ConditionExpression=(
+                "version = :v AND (attribute_not_exists(intentSince) OR intentSince < :stale)"
+            ),
+            ExpressionAttributeValues={
+                ":q": {"S": QUEUE},
+                ":since": {"S": since},
+                ":intent": {"S": intent},
+                ":v": {"N": str(version)},
+                ":stale": {"S": iso_micro(now - IN_FLIGHT_WINDOW)},
+            },
+        )
+    except Exception:
+        clear_profile_mark(member_id, since)
+        raise
+
+
+def mark_values(intent: str, since: str) -> dict[str, str]:
+    """The mark's attributes, for a profile write that carries the intent itself."""
+    return {"intentQueue": QUEUE, "intentSince": since, "cognitoIntent": intent}
+
+
+def clear_profile_mark(member_id: str, since: str) -> bool:
+    """Remove the mark made at ``since`` (not a later operation's)."""
+    return _conditional(
+        client("dynamodb").update_item,
+        TableName=get_settings().members_table,
+        Key=member_key(member_id),
+        UpdateExpression=f"REMOVE {_INTENT_ATTRIBUTES}",
+        ConditionExpression="intentSince = :since",
+        ExpressionAttributeValues={":since": {"S": since}},
+    )
+
+
+def without_mark(update: dict[str, Any]) -> dict[str, Any]:
+    """A profile ``Update`` entry that also clears the mark: the commit ends the intent."""
+    body = dict(update["Update"])
+    body["UpdateExpression"] = f"{body['UpdateExpression']} REMOVE {_INTENT_ATTRIBUTES}"
+    return {"Update": body}
+
+
+# ---------------------------------------------------------------------------- account deletions
+def account_deletion_key(member_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ACCOUNT#{member_id}"}, "sk": {"S": DELETE_ACCOUNT}}
+
+
+def account_deletion_put(member_id: str, since: str) -> dict[str, Any]:
+    """The commit's entry saying: this member's Cognito account must go."""
+    return {
+        "Put": {
+            "TableName": get_settings().members_table,
+            "Item": {
+                **account_deletion_key(member_id),
+                "memberId": {"S": member_id},
+                "intentQueue": {"S": QUEUE},
+                "intentSince": {"S": since},
+                "cognitoIntent": {"S": "delete"},
+            },
+        }
+    }
+
+
+def account_deleted(member_id: str) -> None:
+    client("dynamodb").delete_item(
+        TableName=get_settings().members_table, Key=account_deletion_key(member_id)
+    )
+
+
+# ---------------------------------------------------------------------------- the reconciler
+def stale_page(
+    before: str, limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Keys of intents older than ``before``, oldest first, through the sparse index."""
+    params: dict[str, Any] = {
+        "TableName": get_settings().members_table,
+        "IndexName": INDEX,
+        "KeyConditionExpression": "intentQueue = :q AND intentSince < :before",
+        "ExpressionAttributeValues": {":q": {"S": QUEUE}, ":before": {"S": before}},
+        "Limit": limit,
+    }
+    if start_key:
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").query(**params)
+    return list(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+
+
+def current(key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item behind an index entry, read consistently (the index lags the table)."""
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=get_settings().members_table,
+            Key={"pk": key["pk"], "sk": key["sk"]},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return from_item(item) if item else None

@@ -1,0 +1,116 @@
+"""The reconciler: every 15 minutes, Cognito is brought in line with what MembersTable says
+(docs/withdrawal.md, docs/signup.md, docs/architecture.md decision 6).
+
+It reads only intents older than the in-flight window, through the sparse ``byIntent`` index,
+and settles each one:
+- a **profile mark** (a withdrawal or sanction that died before its commit): the account gets
+  the state the profile says — enabled unless the member is suspended — and the mark goes;
+- an **account deletion** (a committed withdrawal or rejection): the account is signed out and
+  deleted, and the intent goes;
+- a **signup claim** (a signup that died before its commit): the orphan account under the
+  claimed login ID is deleted, and the claim goes, freeing the login ID.
+
+Before acting it leases the intent (a conditional write of a new time), so an operation that
+may take over a stale intent cannot start in between. Each account it changes gets an access
+record with the actor ``reconciler`` (R-SEC-2); nothing personal is logged or reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from partnercenter.api import ApiModel
+from partnercenter.audit.access_records import record_access
+from partnercenter.clock import iso_micro
+from partnercenter.dal import cognito, intents
+from partnercenter.members.records import ACTIVE
+from partnercenter.observability import logger
+from partnercenter.sanctions.rules import is_suspended
+
+ACTOR = "reconciler"
+PAGE_SIZE = 100
+_MAX_PAGES = 10_000  # far above any backlog; the deadline stops sooner
+
+
+class ReconcileReport(ApiModel):
+    restored: int = 0  # accounts given the state their profile says after an operation died
+    deleted: int = 0  # accounts of committed withdrawals and rejections
+    orphans_deleted: int = 0  # accounts of signups that died before their commit
+    settled: int = 0  # intents cleared, whether or not an account needed a change
+    remaining: bool = False
+
+
+def reconcile(now: datetime, out_of_time: Callable[[], bool]) -> ReconcileReport:
+    """Settle every intent older than the in-flight window, oldest first, until out of time."""
+    report = ReconcileReport()
+    before = iso_micro(now - intents.IN_FLIGHT_WINDOW)
+    start_key: dict[str, Any] | None = None
+    for _ in range(_MAX_PAGES):
+        keys, start_key = intents.stale_page(before, PAGE_SIZE, start_key)
+        for key in keys:
+            if out_of_time():
+                report.remaining = True
+                return report
+            _settle(key, before, now, report)
+        if start_key is None:
+            break
+    logger.info("reconciled", extra=report.model_dump())
+    return report
+
+
+def _settle(key: dict[str, Any], before: str, now: datetime, report: ReconcileReport) -> None:
+    item = intents.current(key)
+    since = None if item is None else item.get("intentSince")
+    if item is None or since is None or since >= before:
+        return  # settled or renewed since the index was read
+    lease = f"{iso_micro(now)}#{ACTOR}"
+    if not intents.lease(key, since, lease):
+        return  # someone else acts on it now; a later run sees what is left
+    kind = item.get("cognitoIntent")
+    if kind == "delete":
+        _delete_account(str(item["memberId"]), report)
+    elif kind == "signup":
+        _delete_orphan(str(item["pk"]).removeprefix("LOGINID#"), item["loginIdEnc"], lease, report)
+    else:
+        _restore(item, lease, now, report)
+    report.settled += 1
+
+
+def _delete_account(member_id: str, report: ReconcileReport) -> None:
+    username = cognito.username_of(member_id)
+    if username is not None:
+        cognito.sign_out_everywhere(username)
+        cognito.delete_own_user(username, member_id)
+        _record(member_id, "delete_account")
+        report.deleted += 1
+    intents.account_deleted(member_id)
+
+
+def _delete_orphan(login_hash: str, sealed: bytes, lease: str, report: ReconcileReport) -> None:
+    # The claim still stands, so no member owns this login ID: any account under it is an orphan.
+    login_id = intents.open_login_id(login_hash, sealed)
+    orphan = cognito.sub_of(login_id)
+    if orphan is not None:
+        cognito.delete_own_user(login_id, orphan)
+        _record(orphan, "delete_orphan_account")
+        report.orphans_deleted += 1
+    intents.release_claim(login_hash, lease)
+
+
+def _restore(profile: dict[str, Any], lease: str, now: datetime, report: ReconcileReport) -> None:
+    member_id = str(profile["memberId"])
+    username = cognito.username_of(member_id)
+    if username is not None:
+        if profile.get("status") == ACTIVE and not is_suspended(profile, now):
+            cognito.enable_user(username)
+        else:
+            cognito.disable_user(username)
+        _record(member_id, "restore_account")
+        report.restored += 1
+    intents.clear_profile_mark(member_id, lease)
+
+
+def _record(member_id: str, action: str) -> None:
+    record_access(actor=ACTOR, actor_role="system", member_id=member_id, action=action)
