@@ -68,7 +68,9 @@ _SWAGGER_UI = f"""<!doctype html>
 <link rel="icon" type="image/png" href="{DOCS_ASSETS}favicon-32x32.png">
 </head><body><div id="swagger-ui"></div>
 <script src="{DOCS_ASSETS}swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({{url: "/_docs/openapi.json", dom_id: "#swagger-ui"}});</script>
+<script>window.ui = SwaggerUIBundle({{
+  url: "/_docs/openapi.json", dom_id: "#swagger-ui", validatorUrl: null
+}});</script>
 </body></html>
 """
 
