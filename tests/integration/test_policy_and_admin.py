@@ -41,7 +41,6 @@ def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
     assert result.body["effectiveAt"].endswith("Z")
 
 
-# R-CPO-1: the Korean original and the English rendering, the same document either way.
 @pytest.mark.parametrize(
     ("query", "headers", "expected"),
     [
@@ -52,6 +51,7 @@ def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
     ],
 )
 def test_privacy_policy_in_korean_and_english(aws_stack, query, headers, expected) -> None:
+    # R-CPO-1: the Korean original and the English rendering, the same document either way.
     english = call("policy", api_event("get-privacy-policy")).body
     result = call("policy", api_event("get-privacy-policy", query=query, headers=headers))
     assert (result.status, result.body["language"]) == (200, expected)
