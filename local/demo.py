@@ -496,11 +496,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__)
     parser.add_argument("--walkthrough", type=Path, help="also write the walkthrough here")
     args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     demo = Demo(Endpoints.from_env(os.environ), sys.stdout)
     try:
         lifecycle(demo)
-    except (DemoFailed, OSError) as failed:
-        print(f"\ndemo stopped: {failed}", file=sys.stderr)
+    except (DemoFailed, OSError, BotoCoreError, ClientError) as failed:
+        print(f"\ndemo stopped: {failed}\nIs `make dev` running?", file=sys.stderr)
         return 1
     if args.walkthrough:
         args.walkthrough.write_text(render_walkthrough(demo), "utf-8")
