@@ -380,7 +380,7 @@ def signup_and_approval(demo: Demo) -> None:
         body["verificationSecret"] = "$VERIFICATION_SECRET"
     body |= {
         "loginId": "$LOGIN_ID",
-        "password": "$PASSWORD",
+        "password": "$PASSWORD",  # nosec B105 - the name of a shell variable
         "name": "$NAME",
         "phone": "$PHONE",
         "consents": {"required": {"policyVersion": "$POLICY_VERSION", "agreed": True}},

@@ -33,7 +33,7 @@ Name = Annotated[
 # The user pool's policy (template.yaml): a lowercase letter and a digit, in either order (the
 # length is Field's). One pattern for the check and the OpenAPI document, so that a password
 # the document allows is one the pool takes; [\s\S] is "any character" in both dialects.
-PASSWORD_RULE = r"^[\s\S]*([a-z][\s\S]*[0-9]|[0-9][\s\S]*[a-z])[\s\S]*$"  # noqa: S105 (a pattern, not a password)
+PASSWORD_RULE = r"^[\s\S]*([a-z][\s\S]*[0-9]|[0-9][\s\S]*[a-z])[\s\S]*$"  # noqa: S105  # nosec B105 - a pattern, not a password
 
 
 def _pool_policy(password: SecretStr) -> SecretStr:
