@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
 ENV ?= dev
 
-.PHONY: dev operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
+.PHONY: dev demo operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
 
 $(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ dev: $(BIN)/.installed
 # Against a running `make dev`: an operator with TOTP enrolled, and how to sign in as one.
 operator: $(BIN)/.installed
 	$(BIN)/python -m local.operator
+
+# A member's whole life against a running `make dev`, printed as curl commands (docs/walkthrough.md).
+demo: $(BIN)/.installed
+	$(BIN)/python -m local.demo
 
 test: lint typecheck cfn-lint sam-validate sam-build security pytest
 

@@ -54,14 +54,37 @@ _CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z.]+)")
 # API Gateway REST renders these claims as dates, not NumericDate (e.g. "Sun Mar 28 13:40:42
 # UTC 2021"); auth_time stays a number rendered as a string.
 _DATE_CLAIMS = {"exp", "iat"}
-_SWAGGER_UI = """<!doctype html>
+DOCS_ASSETS = "/_docs/assets/"
+# Swagger UI's own files, served from the installed swagger-ui-py package rather than a CDN,
+# so that /_docs works offline. Only these names are served.
+_SWAGGER_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+_SWAGGER_UI = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>partnercenter API (local)</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<link rel="stylesheet" href="{DOCS_ASSETS}swagger-ui.css">
+<link rel="icon" type="image/png" href="{DOCS_ASSETS}favicon-32x32.png">
 </head><body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/_docs/openapi.json", dom_id: "#swagger-ui"});</script>
+<script src="{DOCS_ASSETS}swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({{
+  url: "/_docs/openapi.json", dom_id: "#swagger-ui", validatorUrl: null
+}});</script>
 </body></html>
 """
+
+
+def _swagger_asset(name: str) -> Response:
+    """One of Swagger UI's files from the swagger-ui-py package (found, not imported)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("swagger_ui")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if name not in _SWAGGER_ASSETS or not locations:
+        return _gateway_response(404, "no such Swagger UI file", "NotFound", "-")
+    path = Path(locations[0]) / "static" / name
+    return Response(path.read_bytes(), mimetype=_SWAGGER_ASSETS[name])
 
 
 def _gateway_response(
@@ -253,6 +276,8 @@ class ApiFront:
             return Response(_SWAGGER_UI, mimetype="text/html")(environ, start_response)
         if path == "/_docs/openapi.json":
             return self._openapi()(environ, start_response)
+        if path.startswith(DOCS_ASSETS):
+            return _swagger_asset(path.removeprefix(DOCS_ASSETS))(environ, start_response)
         return self._gateway(request)(environ, start_response)
 
     def _openapi(self) -> Response:

@@ -395,11 +395,16 @@ def _error_response(codes: Iterable[str]) -> dict[str, Any]:
 
 
 _SCHEME_DESCRIPTIONS = {
-    "": "A Cognito user-pool id token (`Bearer <id token>`); the member is its `sub`.",
+    "": (
+        "The members' user pool's **id token** itself, as API Gateway's Cognito authorizer "
+        "takes it (not the access token; locally `Bearer <id token>` is taken too); the member "
+        "is its `sub`. In Swagger UI: Authorize, paste the id token."
+    ),
     "OperatorsAuthorizer": (
-        "An id token of the operators' user pool (`Bearer <id token>`), signed in with password "
-        "and authenticator code (TOTP); the operator must be in the `privacy-admin` group and "
-        "not signed out at the time of the request (docs/operators.md)."
+        "An **id token** of the operators' user pool, signed in with password and "
+        "authenticator code (TOTP); the operator must be in the `privacy-admin` group and not "
+        "signed out at the time of the request (docs/operators.md). In Swagger UI: Authorize, "
+        "paste the id token."
     ),
 }
 
@@ -463,7 +468,8 @@ def build_document(model: TemplateModel | None = None) -> dict[str, Any]:
                 handler = handlers[(path, method)]
                 codes = _raised_codes(raised, module.__name__, handler, app, errors)
                 _describe_raw_body(operation, module)
-                paths.setdefault(path, {})[method] = _operation(operation, route, codes)
+                described = _operation(operation, route, codes)
+                paths.setdefault(path, {})[method] = _documented(described, path, method, route)
     missing = sorted(
         f"{method.upper()} {path}"
         for (path, method) in templated
@@ -481,7 +487,64 @@ def build_document(model: TemplateModel | None = None) -> dict[str, Any]:
             "schemas": {name: schemas[name] for name in sorted(schemas)},
             "securitySchemes": _security_schemes(model),
         },
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
     }
+
+
+TAGS = {
+    "public": "No sign-in: the policy, identity verification and signup.",
+    "member": "A signed-in member's own data and rights (the id token in Authorization).",
+    "operator": "The privacy-admin group's routes (an operator's id token in Authorization).",
+    "vendor": "Where the identity vendor's page sends the browser back, in its wire format.",
+}
+
+
+def _tag(path: str, route: Route) -> str:
+    if path.endswith("/callback"):
+        return "vendor"
+    if route.authorizer is None:
+        return "public"
+    return "operator" if path.startswith("/admin/") else "member"
+
+
+def _documented(operation: dict[str, Any], path: str, method: str, route: Route) -> dict[str, Any]:
+    """The operation with its summary, description (naming its rules), tag and the request
+    body's example from events/ (local/openapi_docs.py)."""
+    from local.openapi_docs import OPERATIONS
+
+    doc = OPERATIONS.get((method, path))
+    if doc is None:
+        raise OpenApiError(f"{method.upper()} {path} has no entry in local/openapi_docs.py")
+    first = {"tags": [_tag(path, route)], "summary": doc.summary, "description": doc.description}
+    result = {**first, **{k: v for k, v in operation.items() if k not in first}}
+    body = result.get("requestBody")
+    if doc.event is not None and body is not None:
+        result["requestBody"] = _with_examples(body, doc.event)
+    return result
+
+
+def _with_examples(body: dict[str, Any], event_name: str) -> dict[str, Any]:
+    """Each media type's example: the sample event's body, decoded as that media type."""
+    from urllib.parse import parse_qsl
+
+    event = json.loads((REPO_ROOT / "events" / f"{event_name}.json").read_text("utf-8"))
+    raw = str(event.get("body") or "")
+    content = {}
+    for media, entry in body.get("content", {}).items():
+        if media == "application/x-www-form-urlencoded":
+            try:
+                example: Any = dict(parse_qsl(raw, strict_parsing=True))
+            except ValueError:
+                continue  # the sample is the other media type
+        else:
+            try:
+                example = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+        content[media] = {**entry, "example": example}
+    for media, entry in body.get("content", {}).items():
+        content.setdefault(media, entry)
+    return {**body, "content": content}
 
 
 # The media types a raw-body route takes (the identity vendors' returns: KMC posts a form).

@@ -1,22 +1,36 @@
 """GET /privacy-policy: the current policy as data (public)."""
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.clock import utc_now
+from partnercenter.messages import language
 from partnercenter.notices.announcements import privacy_policy_page
 from partnercenter.observability import logger, metrics, tracer
 
 app = PartnerCenterResolver()
 
 
+LangQuery = Annotated[
+    Literal["ko", "en"] | None,
+    Query(
+        description=(
+            "ko: the Korean original as `text` beside the document; en: the document (the "
+            "English rendering) only. Without it, Accept-Language decides (English by default)."
+        )
+    ),
+]
+
+
 @app.get("/privacy-policy")
-def get_privacy_policy() -> dict[str, Any]:
+def get_privacy_policy(lang: LangQuery = None) -> dict[str, Any]:
     # The version in effect, the versions announced during their notice period (R-NOT-1), and
     # the running announcements, such as a business transfer's 30 days (R-NOT-2).
-    return privacy_policy_page(utc_now())
+    chosen = lang or language(app.current_event.headers.get("Accept-Language"))
+    return privacy_policy_page(utc_now(), chosen)
 
 
 @logger.inject_lambda_context

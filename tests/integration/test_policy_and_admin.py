@@ -41,6 +41,37 @@ def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
     assert result.body["effectiveAt"].endswith("Z")
 
 
+@pytest.mark.parametrize(
+    ("query", "headers", "expected"),
+    [
+        ({"lang": "ko"}, {}, "ko"),
+        ({"lang": "en"}, {"Accept-Language": "ko"}, "en"),
+        (None, {"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"}, "ko"),
+        (None, {}, "en"),
+    ],
+)
+def test_privacy_policy_in_korean_and_english(aws_stack, query, headers, expected) -> None:
+    # R-CPO-1: the Korean original and the English rendering, the same document either way.
+    english = call("policy", api_event("get-privacy-policy")).body
+    result = call("policy", api_event("get-privacy-policy", query=query, headers=headers))
+    assert (result.status, result.body["language"]) == (200, expected)
+    if expected == "ko":
+        text = result.body.pop("text")
+        assert text.count("개인정보") > 10  # the published policy, whole
+        assert "한국모바일인증" in text  # KMC, as the document lists it
+    assert "text" not in result.body
+    assert {**result.body, "language": "en"} == english
+
+
+def test_an_unknown_language_is_named(aws_stack) -> None:
+    result = call("policy", api_event("get-privacy-policy", query={"lang": "fr"}))
+    assert (result.status, result.body["code"], result.body["fields"]) == (
+        422,
+        "VALIDATION_FAILED",
+        ["lang"],
+    )
+
+
 def test_pending_queue_pages_oldest_first_with_login_ids(aws_stack) -> None:
     ids = [_pending_member(i) for i in range(3)]
     first = call("admin", api_event("admin-list-members", claims=OPERATOR, query={"limit": "2"}))

@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import inspect
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from local import openapi
 from local.template import Route
 
 DOC = openapi.DEFAULT_OUTPUT
+RULES = Path(openapi.REPO_ROOT) / "docs" / "rules.md"
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +215,69 @@ def test_path_values_no_route_takes_are_documented_not_found(document: dict[str,
         if "{" in path:
             for method, operation in operations.items():
                 assert "NOT_FOUND" in json.dumps(operation["responses"]["404"]), (method, path)
+
+
+def test_every_operation_has_a_summary_a_description_naming_its_rules_and_a_tag(
+    template_model: Any, document: dict[str, Any]
+) -> None:
+    rules = set(re.findall(r"^\| (R-[A-Z]+-\d+) \|", RULES.read_text("utf-8"), re.MULTILINE))
+    authorizers = {(r.path, r.method.lower()): r.authorizer for r in template_model.routes}
+    tags = {tag["name"] for tag in document["tags"]}
+    assert tags == {"public", "member", "operator", "vendor"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary", "").strip(), f"{where} has no summary"
+            assert operation["summary"] != where, f"{where}'s summary is only its route"
+            named = set(re.findall(r"R-[A-Z]+-\d+", operation.get("description", "")))
+            assert named, f"{where}'s description names no policy rule"
+            assert named <= rules, f"{where} names rules docs/rules.md lacks: {named - rules}"
+            assert len(operation.get("tags", [])) == 1, f"{where} has no tag"
+            assert operation["tags"][0] in tags
+            # Security is declared on every operation: none exactly where the template has none.
+            assert "security" in operation
+            public = authorizers[(path, method)] is None
+            assert (operation["security"] == []) == public, where
+            assert (operation["tags"][0] in ("public", "vendor")) == public, where
+    assert _operation(document, "POST", "/identity-verifications/{verificationId}/callback")[
+        "tags"
+    ] == ["vendor"]
+    assert _operation(document, "POST", "/members")["tags"] == ["public"]
+    assert _operation(document, "GET", "/members/me")["tags"] == ["member"]
+    assert _operation(document, "GET", "/admin/members")["tags"] == ["operator"]
+
+
+def test_every_request_body_has_an_example_from_events(document: dict[str, Any]) -> None:
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody")
+            if body is None:
+                continue
+            examples = [m.get("example") for m in body["content"].values() if "example" in m]
+            assert examples, f"{method.upper()} {path}'s body has no example"
+
+
+def test_the_callback_documents_its_form_body(document: dict[str, Any]) -> None:
+    body = _operation(document, "POST", "/identity-verifications/{verificationId}/callback")
+    form = body["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert {"certNum", "apiToken"} <= set(form["schema"]["properties"])
+    assert set(form["example"]) == {"certNum", "apiToken"}
+
+
+def test_the_password_rule_is_stated(document: dict[str, Any]) -> None:
+    password = document["components"]["schemas"]["SignupRequest"]["properties"]["password"]
+    assert password["minLength"] == 10
+    assert "lowercase letter" in password["description"]
+    assert "digit" in password["description"]
+
+
+def test_an_operation_without_documentation_is_refused(
+    template_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local import openapi_docs
+
+    trimmed = dict(openapi_docs.OPERATIONS)
+    del trimmed[("get", "/privacy-policy")]
+    monkeypatch.setattr(openapi_docs, "OPERATIONS", trimmed)
+    with pytest.raises(openapi.OpenApiError, match="GET /privacy-policy has no entry"):
+        openapi.build_document(template_model)

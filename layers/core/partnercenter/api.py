@@ -34,6 +34,14 @@ from partnercenter.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from partnercenter.messages import (
+    EDGE_ENGLISH,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    Language,
+    language,
+    message,
+)
 from partnercenter.observability import logger
 
 PRIVACY_ADMIN_GROUP = "privacy-admin"
@@ -85,9 +93,17 @@ class ErrorBody(ApiModel):
 
 
 def error_response(
-    status: int, code: str, message: str, request_id: str, fields: list[str] | None = None
+    status: int,
+    code: str,
+    text: str,
+    request_id: str,
+    fields: list[str] | None = None,
+    lang: Language = "en",
 ) -> Response[str]:
-    body = ErrorBody(code=code, message=message, request_id=request_id, fields=fields or None)
+    """The contract's error body; ``text`` is the English message, ``lang`` the client's."""
+    body = ErrorBody(
+        code=code, message=message(code, text, lang), request_id=request_id, fields=fields or None
+    )
     return Response(
         status_code=status,
         content_type="application/json",
@@ -126,8 +142,8 @@ class _Refusal:
 
 
 _NOT_UTF8 = _Refusal(422, ValidationFailed.code, "The body must be UTF-8 JSON.", ["body"])
-_MULTIPART = _Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
-_TOO_LARGE = _Refusal(413, "PAYLOAD_TOO_LARGE", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
+_MULTIPART = _Refusal(415, UNSUPPORTED_MEDIA_TYPE, EDGE_ENGLISH[UNSUPPORTED_MEDIA_TYPE])
+_TOO_LARGE = _Refusal(413, PAYLOAD_TOO_LARGE, f"The body must not exceed {MAX_BODY_BYTES} bytes.")
 _TOO_DEEP = _Refusal(
     422,
     ValidationFailed.code,
@@ -231,8 +247,14 @@ class PartnerCenterResolver(APIGatewayRestResolver):
             return super().resolve(_with_normalized_content_type(event), context)
         request_id = str((event.get("requestContext") or {}).get("requestId", ""))
         logger.info("body refused", extra={"code": refusal.code, "status": refusal.status})
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         error = error_response(
-            refusal.status, refusal.code, refusal.message, request_id, refusal.fields
+            refusal.status,
+            refusal.code,
+            refusal.message,
+            request_id,
+            refusal.fields,
+            language(headers.get("accept-language")),
         )
         return {
             "statusCode": error.status_code,
@@ -257,21 +279,24 @@ class PartnerCenterResolver(APIGatewayRestResolver):
     def request_id(self) -> str:
         return str(self.current_event.request_context.request_id or "")
 
+    def _error(
+        self, status: int, code: str, text: str, fields: list[str] | None = None
+    ) -> Response[str]:
+        """The error body in the language the request's Accept-Language prefers."""
+        header = self.current_event.headers.get("Accept-Language")  # case-insensitive
+        return error_response(status, code, text, self.request_id, fields, language(header))
+
     def _domain_error(self, exc: PartnerCenterError) -> Response[str]:
         logger.info("request refused", extra={"code": exc.code, "status": exc.status})
-        return error_response(exc.status, exc.code, exc.message, self.request_id, exc.fields)
+        return self._error(exc.status, exc.code, exc.message, exc.fields)
 
     def _validation_error(self, exc: RequestValidationError) -> Response[str]:
         fields = _field_names(list(exc.errors()))
         logger.info("validation failed", extra={"code": ValidationFailed.code, "fields": fields})
-        return error_response(
-            422, ValidationFailed.code, ValidationFailed.default_message, self.request_id, fields
-        )
+        return self._error(422, ValidationFailed.code, ValidationFailed.default_message, fields)
 
     def _unsupported_content_type(self, _exc: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.", self.request_id
-        )
+        return self._error(415, UNSUPPORTED_MEDIA_TYPE, EDGE_ENGLISH[UNSUPPORTED_MEDIA_TYPE])
 
     def _unexpected_error(self, exc: Exception) -> Response[str]:
         # The message may hold data (botocore echoes keys), so only the type and frames are logged.
@@ -282,12 +307,10 @@ class PartnerCenterResolver(APIGatewayRestResolver):
                 "frames": traceback.format_tb(exc.__traceback__),
             },
         )
-        return error_response(
-            500, "INTERNAL_ERROR", "Something went wrong on our side; retry later.", self.request_id
-        )
+        return self._error(500, PartnerCenterError.code, PartnerCenterError.default_message)
 
     def _not_found(self, _exc: Exception) -> Response[str]:
-        return error_response(404, NotFound.code, NotFound.default_message, self.request_id)
+        return self._error(404, NotFound.code, NotFound.default_message)
 
     # ------------------------------------------------------------------ callers
     def caller(self) -> Caller:

@@ -44,8 +44,8 @@ def announcements(now: datetime) -> list[Announcement]:
     )
 
 
-def privacy_policy_page(now: datetime) -> dict[str, Any]:
+def privacy_policy_page(now: datetime, language: str = "en") -> dict[str, Any]:
     """``GET /privacy-policy``: the policy as published, with the running announcements."""
-    page = policy_as_published(now)
+    page = policy_as_published(now, language)
     page["announcements"] = [a.model_dump(by_alias=True) for a in announcements(now)]
     return page

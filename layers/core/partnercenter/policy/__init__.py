@@ -28,6 +28,13 @@ def packaged_document(version: str) -> dict[str, Any] | None:
     return document
 
 
+@lru_cache(maxsize=4)
+def korean_original(version: str) -> str:
+    """The packaged policy's text as published in Korean: the original, of which the document
+    is the English rendering (R-CPO-1)."""
+    return resources.files(__package__).joinpath(f"policy-{version}.ko.txt").read_text("utf-8")
+
+
 def policy_document(version: str = CURRENT_VERSION) -> dict[str, Any]:
     """The policy of ``version``, packaged or published (R-CPO-1, R-USE-3); a copy."""
     document = packaged_document(version)

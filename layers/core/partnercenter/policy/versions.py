@@ -22,7 +22,7 @@ from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import policy_versions as versions_dal
 from partnercenter.errors import Conflict, NoticeTooShort
-from partnercenter.policy import CURRENT_VERSION, packaged_document
+from partnercenter.policy import CURRENT_VERSION, korean_original, packaged_document
 
 KOREA = timezone(timedelta(hours=9), "KST")  # no daylight saving time in Korea
 
@@ -101,11 +101,15 @@ def _upcoming(published: PublishedVersion) -> UpcomingVersion:
     )
 
 
-def policy_as_published(now: datetime) -> dict[str, Any]:
-    """``GET /privacy-policy``: the version in effect, and those announced, not yet effective."""
+def policy_as_published(now: datetime, language: str = "en") -> dict[str, Any]:
+    """``GET /privacy-policy``: the version in effect, and those announced, not yet effective.
+    In English the document is the rendering; in Korean it also carries the original text."""
     versions = published_versions()
     effective = effective_version(now, versions)
     document = _document(effective) if effective else dict(packaged_document(CURRENT_VERSION) or {})
+    document["language"] = language
+    if language == "ko":
+        document["text"] = korean_original(effective.document if effective else CURRENT_VERSION)
     upcoming = sorted((v for v in versions if v.effective_at > now), key=lambda v: v.effective_at)
     document["upcomingVersions"] = [_upcoming(v).model_dump(by_alias=True) for v in upcoming]
     return document
