@@ -109,6 +109,11 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         "withdrawal",
     ),
     # ------------------------------------------------------------------ operator
+    ("post", "/admin/sign-out"): OperationDoc(
+        "Operator: sign out everywhere",
+        "Ends every session of the operator at once: tokens issued before now are refused at "
+        "the next request, not at their expiry. R-SEC-2.",
+    ),
     ("get", "/admin/access-review"): OperationDoc(
         "Review of personal-data access records",
         "Access records over a range, with the verification of their hash chains and anchors. "

@@ -29,6 +29,10 @@ KOREAN = {
     ),
     "UNAUTHORIZED": "로그인한 뒤 Authorization 헤더에 유효한 토큰을 보내 주세요.",
     "FORBIDDEN": "이 작업을 할 권한이 없습니다.",
+    "MFA_REQUIRED": (
+        "운영자 경로는 인증 앱의 일회용 코드(TOTP)로 로그인해야 합니다. 인증 앱을 등록한 뒤 "
+        "다시 로그인해 주세요."
+    ),
     "NOT_FOUND": "요청한 대상을 찾을 수 없습니다.",
     "CONSENT_REQUIRED": (
         "현행 개인정보처리방침(GET /privacy-policy)에 따른 필수 항목 수집·이용에 동의한 뒤 "
