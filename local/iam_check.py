@@ -367,17 +367,20 @@ class _State:
         self.lock = threading.Lock()
         self.record_file: Path | None = None
         self.recording = True
+        self.keep = True
 
 
 _state = _State()
 
 
-def activate(world: World, *, enforce: bool, record: bool = True) -> None:
+def activate(world: World, *, enforce: bool, record: bool = True, keep: bool = True) -> None:
     """Check calls against ``world`` from now on; ``enforce`` refuses disallowed ones;
-    ``record`` appends them to the record directory (when one is set)."""
+    ``record`` appends them to the record directory (when one is set); ``keep`` holds them
+    for ``drain`` (a long-lived worker that nobody drains keeps nothing)."""
     _state.world = world
     _state.enforce = enforce
     _state.recording = record
+    _state.keep = keep
     directory = os.environ.get(RECORD_DIR_ENV)
     if directory and _state.record_file is None:
         Path(directory).mkdir(parents=True, exist_ok=True)
@@ -426,7 +429,8 @@ def _on_call(params: Mapping[str, Any], model: Any, **_: Any) -> None:
         for access in needed(world, service, model.name, params)
     ]
     with _state.lock:
-        _state.calls.extend(calls)
+        if _state.keep:
+            _state.calls.extend(calls)
         if _state.record_file is not None and _state.recording:
             with _state.record_file.open("a", encoding="utf-8") as out:
                 out.writelines(json.dumps(asdict(call)) + "\n" for call in calls)

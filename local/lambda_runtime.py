@@ -174,7 +174,7 @@ def _worker_main(conn: Connection, spec: FunctionSpec, environment: Mapping[str,
         from local import iam_check
 
         iam_check.install()
-        iam_check.activate(spec.iam_world, enforce=True)
+        iam_check.activate(spec.iam_world, enforce=True, keep=False)
         iam_check.act_as(spec.name)
     # Only the function's code, its layers and installed packages: the repo is not deployed.
     sys.path[:] = [
