@@ -73,12 +73,12 @@ def _calls_within_roles() -> Iterator[None]:
     iam_check.drain()
     yield
     refused = sorted(
-        {(c.function, c.action, c.symbolic) for c in iam_check.drain() if not c.allowed}
+        {(c.function, c.action, c.symbolic, c.via) for c in iam_check.drain() if not c.allowed}
     )
     if refused:
         pytest.fail(
             "AWS calls outside the caller's role (template.yaml):\n"
-            + "\n".join(f"  {f}: {a} on {r}" for f, a, r in refused)
+            + "\n".join(f"  {f}: {a} on {r}" + (f" via {v}" if v else "") for f, a, r, v in refused)
         )
 
 
