@@ -275,3 +275,9 @@ def test_the_session_check_is_readable_from_every_member_route(reached, template
         assert "dynamodb:GetItem" in reached[function]["<MembersTable.Arn>"], function
         if function not in LEAVING_WITHOUT_POLICY_GATE:
             assert "dynamodb:Query" in reached[function]["<PolicyVersionsTable.Arn>"], function
+
+
+if __name__ == "__main__":  # python -m tests.unit.test_template_iam > tests/unit/iam_reach.yaml
+    from local.template import load_template
+
+    print(yaml.safe_dump(reach(iam_check.template_world(), load_template()), width=100), end="")
