@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
+    from local.iam_check import World
     from local.provision import Provisioned
 
 DEFAULT_MAX_WORKERS = 4
@@ -59,6 +60,9 @@ class FunctionSpec:
     timeout: int
     memory_size: int
     environment: Mapping[str, str]
+    # The stack and every role, resolved (local/iam_check.py): calls outside the function's
+    # role are refused as AWS refuses them. None: nothing is checked.
+    iam_world: World | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ def function_specs(
     provisioned: Provisioned, *, aws_endpoint_url: str, region: str
 ) -> dict[str, FunctionSpec]:
     """Each function of the template with the environment a Lambda container would have."""
+    from local.iam_check import RECORD_DIR_ENV, build_world
+
+    world = build_world(provisioned)
+    record_dir = {k: v for k, v in os.environ.items() if k == RECORD_DIR_ENV}
     specs = {}
     for name, function in provisioned.model.functions.items():
         physical_name = provisioned.physical_id(name)
@@ -118,6 +126,7 @@ def function_specs(
             # As `sam local` does: Powertools then skips X-Ray, which has no daemon here.
             "AWS_SAM_LOCAL": "true",
             "PC_LOCAL_STACK": "1",
+            **record_dir,
             **provisioned.function_environment(name),
         }
         specs[name] = FunctionSpec(
@@ -131,6 +140,7 @@ def function_specs(
             timeout=function.timeout,
             memory_size=function.memory_size,
             environment=env,
+            iam_world=world,
         )
     return specs
 
@@ -177,6 +187,12 @@ def _worker_main(conn: Connection, spec: FunctionSpec, environment: Mapping[str,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
+    if spec.iam_world is not None:  # before the handler creates any boto3 client
+        from local import iam_check
+
+        iam_check.install()
+        iam_check.activate(spec.iam_world, enforce=True, keep=False)
+        iam_check.act_as(spec.name)
     # Only the function's code, its layers and installed packages: the repo is not deployed.
     sys.path[:] = [
         spec.code_dir,

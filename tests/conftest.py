@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,58 @@ os.environ.update(
 )
 for _endpoint in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_endpoint]
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every AWS call a handler makes is checked against its function's role
+    (local/iam_check.py); the calls of this run, the local stack's workers' included, go to
+    one record directory unless the caller names one to add several runs up."""
+    from local import iam_check
+
+    if not os.environ.get(iam_check.RECORD_DIR_ENV):
+        os.environ[iam_check.RECORD_DIR_ENV] = tempfile.mkdtemp(prefix="iam-records-")
+    iam_check.install()
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    chosen = {Path(arg.split("::")[0]).resolve() for arg in config.args}
+    return (
+        chosen <= {TESTS, TESTS.parent} and not config.option.keyword and not config.option.markexpr
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """After the whole suite: every grant no test exercised and nobody justified."""
+    from local import iam_check
+
+    if not _whole_suite(config):
+        return
+    calls = iam_check.read_records(Path(os.environ[iam_check.RECORD_DIR_ENV]))
+    text = iam_check.report(iam_check.template_world(), calls)
+    out = TESTS.parent / ".aws-sam" / "iam-report.txt"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text + "\n", "utf-8")
+    terminalreporter.write_sep("-", "IAM: calls against each function's role")
+    terminalreporter.write_line(text)
+
+
+@pytest.fixture(autouse=True)
+def _calls_within_roles() -> Iterator[None]:
+    """A handler's AWS call that its role would not allow fails the test."""
+    from local import iam_check
+
+    iam_check.drain()
+    yield
+    refused = sorted(
+        {(c.function, c.action, c.symbolic, c.via) for c in iam_check.drain() if not c.allowed}
+    )
+    if refused:
+        pytest.fail(
+            "AWS calls outside the caller's role (template.yaml):\n"
+            + "\n".join(f"  {f}: {a} on {r}" + (f" via {v}" if v else "") for f, a, r, v in refused)
+        )
 
 
 def pytest_report_header() -> str | None:
@@ -110,10 +164,12 @@ def aws_stack(template_model: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """
     from moto import mock_aws
 
+    from local import iam_check
     from local.provision import provision
 
     with mock_aws():
         provisioned = provision(template_model, region=REGION, seed_vendor_secret=True)
+        iam_check.activate(iam_check.build_world(provisioned), enforce=False)
         for function_id in template_model.functions:
             for key, value in provisioned.function_environment(function_id).items():
                 if not key.startswith("AWS_") and key != "POWERTOOLS_SERVICE_NAME":

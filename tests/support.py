@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import json
 import sys
@@ -103,8 +104,43 @@ def handler_module(function_dir: str) -> ModuleType:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        module.lambda_handler = _acting_as(function_dir, module.lambda_handler)
         _handlers[function_dir] = module
     return _handlers[function_dir]
+
+
+def _acting_as(function_dir: str, handler: Any) -> Any:
+    """The handler, its AWS calls attributed to its template function (local/iam_check.py)."""
+    from local.iam_check import acting_as
+
+    function = _template_functions()[function_dir]
+
+    @functools.wraps(handler)
+    def attributed(event: Any, context: Any) -> Any:
+        if _container[0] != function:
+            # Each function has its own Lambda container, so its own Parameters cache: a
+            # secret another function (or the test's set-up) read is fetched again, under
+            # this function's role.
+            from partnercenter.dal import aws
+
+            aws.secrets_provider.cache_clear()
+            _container[0] = function
+        with acting_as(function):
+            return handler(event, context)
+
+    return attributed
+
+
+_container: list[str | None] = [None]  # the function whose container the process last was
+
+
+@functools.cache
+def _template_functions() -> dict[str, str]:
+    """functions/<dir> -> the template function whose CodeUri it is."""
+    from local.iam_check import function_of_code_dir
+    from local.template import load_template
+
+    return function_of_code_dir(load_template())
 
 
 @dataclass

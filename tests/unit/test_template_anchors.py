@@ -3,10 +3,11 @@ or remove one (the IAM evaluation is test_template_iam's)."""
 
 from __future__ import annotations
 
-from tests.unit.test_template_iam import ACCOUNT, DYNAMODB_ACTIONS, REGION, permissions
+from local import iam_check
+from tests.unit.test_template_iam import reach
 
-ANCHORS = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/<AccessAnchorsTable>"
-BY_TIME = f"{ANCHORS}/index/byTime"
+ANCHORS = "<AccessAnchorsTable.Arn>"
+BY_TIME = "<AccessAnchorsTable.Arn>/index/byTime"
 WRITES = {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLInsert"}
 CHANGES = {
     "dynamodb:UpdateItem",
@@ -21,8 +22,13 @@ CHANGES = {
 
 def test_only_the_anchoring_job_writes_anchors_and_nobody_changes_them(template_model) -> None:
     # R-SEC-2: anchors live where the record writers cannot reach, and are only ever added.
-    allowed = permissions(template_model, DYNAMODB_ACTIONS, [ANCHORS, BY_TIME])
-    writers = {p for p, grants in allowed.items() if any(a in WRITES for a, _ in grants)}
+    reached = reach(iam_check.template_world(), template_model)
+    allowed = {
+        function: {(a, r) for r in (ANCHORS, BY_TIME) for a in resources.get(r, [])}
+        for function, resources in reached.items()
+        if ANCHORS in resources or BY_TIME in resources
+    }
+    writers = {f for f, grants in allowed.items() if any(a in WRITES for a, _ in grants)}
     assert writers == {"AccessAnchorFunction"}
     assert allowed["AccessAnchorFunction"] == {
         ("dynamodb:PutItem", ANCHORS),
