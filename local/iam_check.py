@@ -32,6 +32,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,12 +117,18 @@ class World:
         return text
 
 
-def _managed_policy_statements(arn: str) -> list[dict[str, Any]]:
-    """An AWS-managed policy's statements, from the copy moto ships."""
+@cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """Every AWS-managed policy moto ships (a large document: parsed once per process)."""
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
+    return dict(json.loads(aws_managed_policies_data))
+
+
+def _managed_policy_statements(arn: str) -> list[dict[str, Any]]:
+    """An AWS-managed policy's statements, from the copy moto ships."""
     name = arn.rsplit("/", 1)[-1]
-    policies = json.loads(aws_managed_policies_data)
+    policies = _aws_managed_policies()
     if not arn.startswith("arn:aws:iam::aws:policy/") or name not in policies:
         raise IamCheckError(f"unknown managed policy {arn}")
     return _statements_of(policies[name]["Document"])

@@ -100,9 +100,16 @@ def test_docs_render_offline_and_authorize_takes_an_id_token(
     # Authorize with an operator's id token, then call an operator route from the page.
     token = lifecycle.operator_token(local_stack)
     browser.find_element(By.CSS_SELECTOR, "button.authorize").click()
-    field = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".auth-container input"))
-    field.send_keys(token)
-    browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.authorize").click()
+    # One box per authorizer: operator routes take the operators' pool's tokens only.
+    (operators,) = wait.until(
+        lambda b: [
+            c
+            for c in b.find_elements(By.CSS_SELECTOR, ".auth-container")
+            if "OperatorsAuthorizer" in c.text
+        ]
+    )
+    operators.find_element(By.CSS_SELECTOR, "input").send_keys(token)
+    operators.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.authorize").click()
     browser.find_element(By.CSS_SELECTOR, ".auth-btn-wrapper button.btn-done").click()
     operation = browser.find_element(By.ID, "operations-operator-get_members_admin_members_get")
     operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()

@@ -63,6 +63,7 @@ def server_stack(template_model: Any) -> Iterator[None]:
     """One moto server for the module, every resource of the template in it."""
     from moto.server import ThreadedMotoServer
 
+    from local import iam_check
     from local.provision import provision
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -76,6 +77,9 @@ def server_stack(template_model: Any) -> Iterator[None]:
             provisioned = provision(
                 template_model, endpoint_url=url, region=REGION, seed_vendor_secret=True
             )
+            # The children's calls are held to their roles in this stack, as in every test.
+            iam_check.activate(iam_check.build_world(provisioned), enforce=False)
+            _enrol_test_operators(provisioned, url)
             for function_id in template_model.functions:
                 for key, value in provisioned.function_environment(function_id).items():
                     if not key.startswith("AWS_") and key != "POWERTOOLS_SERVICE_NAME":
@@ -87,6 +91,21 @@ def server_stack(template_model: Any) -> Iterator[None]:
     finally:
         _reset_caches()
         server.stop()
+
+
+def _enrol_test_operators(provisioned: Any, url: str) -> None:
+    """The operators the sample events act as, enrolled in this server's operators' pool."""
+    import boto3
+
+    from local.operator import create_operator, enrol_totp
+    from tests.integration.conftest import PASSWORD, TEST_OPERATORS
+
+    cognito = boto3.client("cognito-idp", endpoint_url=url, region_name=REGION)
+    pool = provisioned.physical_id("OperatorPool")
+    client = provisioned.physical_id("OperatorPoolClient")
+    for username in TEST_OPERATORS:
+        create_operator(cognito, pool, username, PASSWORD)
+        enrol_totp(cognito, pool, client, username, PASSWORD)
 
 
 # ---------------------------------------------------------------------------- the killed child
