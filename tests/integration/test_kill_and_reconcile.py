@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from local import iam_check
 from partnercenter.clock import utc_now
 from partnercenter.dal import aws, cognito, intents
 from partnercenter.dal.aws import client
@@ -167,7 +168,9 @@ def run_reconciler() -> ReconcileReport:
     events.register("before-call.dynamodb.Scan", refuse_scan)
     try:
         later = utc_now() + intents.IN_FLIGHT_WINDOW + timedelta(seconds=1)
-        report = reconcile(later, lambda: False)
+        # Held to ReconcilerFunction's role, as its scheduled runs are.
+        with iam_check.acting_as("ReconcilerFunction"):
+            report = reconcile(later, lambda: False)
     finally:
         events.unregister("before-call.dynamodb.Scan", refuse_scan)
     assert not report.remaining
