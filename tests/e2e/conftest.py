@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.e2e.deployed import DeployedStack, resolve
+from tests.e2e.deployed import DeployedStack, StackUsers, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
@@ -35,7 +35,7 @@ def free_ports(count: int) -> list[int]:
 
 
 @dataclass
-class LocalStack:
+class LocalStack(StackUsers):
     """A running `python -m local` and helpers to talk to it."""
 
     process: subprocess.Popen[bytes]
@@ -62,41 +62,6 @@ class LocalStack:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-
-    def create_user(self, username: str, password: str, groups: tuple[str, ...] = ()) -> None:
-        cognito = self.client("cognito-idp")
-        cognito.admin_create_user(
-            UserPoolId=self.user_pool_id, Username=username, MessageAction="SUPPRESS"
-        )
-        cognito.admin_set_user_password(
-            UserPoolId=self.user_pool_id, Username=username, Password=password, Permanent=True
-        )
-        for group in groups:
-            cognito.admin_add_user_to_group(
-                UserPoolId=self.user_pool_id, Username=username, GroupName=group
-            )
-
-    def create_operator(self, username: str, password: str, *, totp: bool = True) -> str | None:
-        """An operator in privacy-admin in the operators' pool; with ``totp``, enrolled (the
-        secret is returned), else signing in with a password alone (refused at operator routes)."""
-        from local.operator import create_operator, enrol_totp
-
-        cognito = self.client("cognito-idp")
-        create_operator(cognito, self.operator_pool_id, username, password)
-        if not totp:
-            return None
-        return enrol_totp(
-            cognito, self.operator_pool_id, self.operator_client_id, username, password
-        )
-
-    def operator_sign_in(self, username: str, password: str, secret: str) -> str:
-        """An operator's id token, signed in with password and authenticator code."""
-        from local.operator import sign_in
-
-        tokens = sign_in(
-            self.client("cognito-idp"), self.operator_client_id, username, password, secret
-        )
-        return str(tokens["IdToken"])
 
     def authenticate(
         self, username: str, password: str, client_id: str | None = None

@@ -31,20 +31,15 @@ class StackNotUsable(Exception):
     """The stack does not exist, is not in a usable state, or lacks an output."""
 
 
-@dataclass(frozen=True)
-class DeployedStack:
-    """What the smoke tests talk to: the same attributes and helpers as the local stack's."""
+class StackUsers:
+    """Members and operators made in a stack's pools: shared by the local and deployed stacks."""
 
-    name: str
-    region: str
-    api_url: str
     user_pool_id: str
-    client_id: str
     operator_pool_id: str
     operator_client_id: str
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)
+        raise NotImplementedError
 
     def create_user(self, username: str, password: str, groups: tuple[str, ...] = ()) -> None:
         cognito = self.client("cognito-idp")
@@ -59,12 +54,15 @@ class DeployedStack:
                 UserPoolId=self.user_pool_id, Username=username, GroupName=group
             )
 
-    def create_operator(self, username: str, password: str) -> str:
-        """An operator in privacy-admin of the operators' pool, enrolled in TOTP (its secret)."""
+    def create_operator(self, username: str, password: str, *, totp: bool = True) -> str | None:
+        """An operator in privacy-admin in the operators' pool; with ``totp``, enrolled (the
+        secret is returned), else signing in with a password alone (refused at operator routes)."""
         from local.operator import create_operator, enrol_totp
 
         cognito = self.client("cognito-idp")
         create_operator(cognito, self.operator_pool_id, username, password)
+        if not totp:
+            return None
         return enrol_totp(
             cognito, self.operator_pool_id, self.operator_client_id, username, password
         )
@@ -77,6 +75,22 @@ class DeployedStack:
             self.client("cognito-idp"), self.operator_client_id, username, password, secret
         )
         return str(tokens["IdToken"])
+
+
+@dataclass(frozen=True)
+class DeployedStack(StackUsers):
+    """What the smoke tests talk to: the same attributes and helpers as the local stack's."""
+
+    name: str
+    region: str
+    api_url: str
+    user_pool_id: str
+    client_id: str
+    operator_pool_id: str
+    operator_client_id: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
 
     def sign_in(self, username: str, password: str) -> str:
         """The id token of a USER_PASSWORD_AUTH sign-in through the stack's client."""
