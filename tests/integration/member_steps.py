@@ -11,13 +11,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import verifications
+from partnercenter.dal.aws import client
 from partnercenter.hashing import person_hash
 from partnercenter.identity.verified import secret_hash
+from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.policy import CURRENT_VERSION
 from tests.support import api_event, call, claims_for
 
@@ -116,6 +118,25 @@ def active_member(person: Person, login_id: str) -> str:
     assert result.status == 201, result.body
     member_id = str(result.body["memberId"])
     assert decide(member_id, "approve").status == 200
+    return member_id
+
+
+def pending_member(index: int) -> str:
+    """A member waiting for approval, stored as signup stores one (``manager<index>``)."""
+    member_id = str(uuid.uuid4())
+    member = NewMember(
+        member_id=member_id,
+        login_id=f"manager{index:02d}",
+        name=f"담당자{index}",
+        phone=f"010{index:08d}",
+        person_hash=f"person-{index}-{member_id}",
+        vendor="kmc",
+        verified_at="2026-11-24T00:00:00Z",
+        policy_version="2018-03-23",
+        marketing=False,
+        requested_at=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(minutes=index),
+    )
+    client("dynamodb").transact_write_items(TransactItems=new_member_writes(member).items)
     return member_id
 
 

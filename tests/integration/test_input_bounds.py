@@ -25,9 +25,8 @@ from partnercenter.dal import destruction_records, members, privacy_requests, pr
 from partnercenter.dal.aws import client
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import ValidationFailed
-from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.retention.destruction import destruction_record_put
-from tests.integration.member_steps import Person, scan_all_tables
+from tests.integration.member_steps import Person, pending_member, scan_all_tables
 from tests.integration.member_steps import active_member as signed_up_member
 from tests.integration.rights_helpers import OPERATOR, active_member
 from tests.support import EVENTS, ApiResult, api_event, call, claims_for, load_event
@@ -73,22 +72,6 @@ class Paged:
         return str(first.body["nextToken"])
 
 
-def _pending_member(index: int) -> None:
-    member = NewMember(
-        member_id=str(uuid.uuid4()),
-        login_id=f"pending{index:02d}",
-        name=f"대기자{index}",
-        phone=f"0109{index:07d}",
-        person_hash=f"pending-person-{index}-{uuid.uuid4()}",
-        vendor="kmc",
-        verified_at="2026-11-24T00:00:00Z",
-        policy_version="2018-03-23",
-        marketing=False,
-        requested_at=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(minutes=index),
-    )
-    client("dynamodb").transact_write_items(TransactItems=new_member_writes(member).items)
-
-
 def _destroyed(at: datetime) -> None:
     put = destruction_record_put(
         member_id=str(uuid.uuid4()),
@@ -121,7 +104,7 @@ def paged(aws_stack: Any) -> dict[str, Paged]:
         )
         assert provided.status == 201, provided.body
     for index in range(2):
-        _pending_member(index)
+        pending_member(index)
     now = datetime.now(UTC)
     for days in (3, 2):
         _destroyed(now - timedelta(days=days))

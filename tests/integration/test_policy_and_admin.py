@@ -1,35 +1,15 @@
 """GET /privacy-policy and the operator's pending queue, against moto built from the template."""
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from partnercenter.audit.access_records import Break, verify_chain
 from partnercenter.audit.anchors import write_anchor
-from partnercenter.dal.aws import client
-from partnercenter.members.records import NewMember, new_member_writes
+from tests.integration.member_steps import pending_member
 from tests.support import api_event, call, claims_for
 
 OPERATOR = claims_for("op-1", groups=("privacy-admin",))
-
-
-def _pending_member(index: int) -> str:
-    member_id = str(uuid.uuid4())
-    member = NewMember(
-        member_id=member_id,
-        login_id=f"manager{index:02d}",
-        name=f"담당자{index}",
-        phone=f"010{index:08d}",
-        person_hash=f"person-{index}",
-        vendor="kmc",
-        verified_at="2026-11-24T00:00:00Z",
-        policy_version="2018-03-23",
-        marketing=False,
-        requested_at=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(minutes=index),
-    )
-    client("dynamodb").transact_write_items(TransactItems=new_member_writes(member).items)
-    return member_id
 
 
 def test_privacy_policy_is_public_and_lists_kmc(aws_stack) -> None:
@@ -73,7 +53,7 @@ def test_an_unknown_language_is_named(aws_stack) -> None:
 
 
 def test_pending_queue_pages_oldest_first_with_login_ids(aws_stack) -> None:
-    ids = [_pending_member(i) for i in range(3)]
+    ids = [pending_member(i) for i in range(3)]
     first = call("admin", api_event("admin-list-members", claims=OPERATOR, query={"limit": "2"}))
     assert first.status == 200
     assert [i["memberId"] for i in first.body["items"]] == ids[:2]
@@ -92,8 +72,8 @@ def test_pending_queue_pages_oldest_first_with_login_ids(aws_stack) -> None:
 
 def test_showing_login_ids_is_recorded_and_the_chain_verifies(aws_stack) -> None:
     # R-SEC-2: every operator view of personal data leaves an access record, chained.
-    _pending_member(1)
-    _pending_member(2)
+    pending_member(1)
+    pending_member(2)
     call("admin", api_event("admin-list-members", claims=OPERATOR))
     report = verify_chain()
     assert (report.intact, report.records) == (True, 2)
@@ -102,7 +82,7 @@ def test_showing_login_ids_is_recorded_and_the_chain_verifies(aws_stack) -> None
 def test_altered_access_record_breaks_the_chain(aws_stack) -> None:
     # R-SEC-2: tamper-evident - changing one record's action is detected at that record.
     for i in range(3):
-        _pending_member(i)
+        pending_member(i)
     call("admin", api_event("admin-list-members", claims=OPERATOR))
     [shown, *_] = _records()
     aws_stack.client("dynamodb").update_item(
@@ -119,7 +99,7 @@ def test_altered_access_record_breaks_the_chain(aws_stack) -> None:
 def test_removed_access_record_breaks_the_chain(aws_stack) -> None:
     # R-SEC-2: once anchored (hourly), removing even the newest record shows.
     for i in range(3):
-        _pending_member(i)
+        pending_member(i)
     call("admin", api_event("admin-list-members", claims=OPERATOR))
     write_anchor(datetime.now(UTC))
     *_, newest = _records()
