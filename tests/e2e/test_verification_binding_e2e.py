@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from partnercenter.clock import parse_iso, utc_now
 from tests.e2e import lifecycle
 from tests.e2e.conftest import LocalStack
+from tests.integration.member_steps import scan_all_tables
 
 pytestmark = pytest.mark.e2e
-
-
-def _all_items(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
-    dynamodb = stack.client("dynamodb")
-    everything: dict[str, list[dict[str, Any]]] = {}
-    for table in dynamodb.list_tables()["TableNames"]:
-        items: list[dict[str, Any]] = []
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-            items.extend(page["Items"])
-        everything[table] = items
-    return everything
 
 
 def _cognito_usernames(stack: LocalStack) -> set[str]:
@@ -59,10 +48,10 @@ def test_signup_needs_the_verification_secret_of_its_start(local_stack: LocalSta
 
     another = lifecycle.start_verification(local_stack)
     wrong = {**body, "verificationSecret": another["verificationSecret"]}  # real, not its own
-    before = _all_items(local_stack)
+    before = scan_all_tables(local_stack)
     status, answer = lifecycle.http("POST", f"{api}/members", wrong)
     assert (status, answer["code"]) == (400, "VERIFICATION_TAMPERED")
-    assert _all_items(local_stack) == before
+    assert scan_all_tables(local_stack) == before
     assert _cognito_usernames(local_stack) == users_before
 
     status, created = lifecycle.http("POST", f"{api}/members", body)
