@@ -165,12 +165,20 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("post", "/admin/notices"): OperationDoc(
         "Notify members",
-        "Individual notices, e.g. of a breach (within 72 hours) or a business transfer "
-        "(30 days ahead). R-SEC-4, R-NOT-2.",
+        "Individual notices, e.g. of a breach (within 72 hours, with its facts) or a business "
+        "transfer (30 days ahead). R-SEC-4, R-NOT-2.",
         "admin-create-notice",
     ),
     ("get", "/admin/notices/{noticeId}"): OperationDoc(
-        "A notice's delivery", "How far a notice campaign got. R-SEC-4, R-NOT-2."
+        "A notice's delivery",
+        "How far a notice campaign got; for a breach, the member-notification and PIPC/KISA "
+        "report deadlines and whether each was met. R-SEC-4, R-NOT-2.",
+    ),
+    ("post", "/admin/notices/{noticeId}/authority-reports"): OperationDoc(
+        "Record a breach report to PIPC/KISA",
+        "The first report (which may be partial, complete false) or a follow-up, with the facts "
+        "it states; 409 NOT_A_BREACH_NOTICE on other notices. R-SEC-4 (2026 amendment).",
+        "admin-report-breach",
     ),
     ("post", "/admin/policy-versions"): OperationDoc(
         "Publish a new policy version",

@@ -1,5 +1,6 @@
-"""Notices to members (R-NOT-1, R-NOT-2, R-SEC-4): operators create them and read their
-reports; every few minutes, deliveries a request could not finish are resumed."""
+"""Notices to members (R-NOT-1, R-NOT-2, R-SEC-4): operators create them, read their reports and
+record a breach's reports to PIPC/KISA; every few minutes, deliveries a request could not finish
+are resumed."""
 
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import UUID_PATTERN, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
+from partnercenter.notices.breaches import AuthorityReportRequest, record_authority_report
 from partnercenter.notices.campaigns import (
     NoticeReport,
     NoticeRequest,
@@ -43,6 +45,15 @@ def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeRep
 def get_notice(notice_id: NoticeId) -> NoticeReport:
     app.operator()
     return notice_report(notice_id)
+
+
+@app.post("/admin/notices/<noticeId>/authority-reports", status_code=201)
+def post_authority_report(
+    notice_id: NoticeId, request: Annotated[AuthorityReportRequest, Body()]
+) -> Response[NoticeReport]:
+    operator = app.operator()
+    record_authority_report(operator, notice_id, request)
+    return Response(status_code=201, content_type="application/json", body=notice_report(notice_id))
 
 
 def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

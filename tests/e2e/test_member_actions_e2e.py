@@ -140,6 +140,10 @@ def test_a_breach_notice_to_three_members_lands_three_text_messages(
         "body": "담당자 연락처 일부가 노출되었습니다. 문의 02-6919-9742",
         "audience": {"memberIds": [m.member_id for m in members]},
         "breachKnownAt": iso(known),
+        "leak": "confirmed",
+        "cause": "insider",
+        "affectedCount": 3,
+        "dataKinds": ["name", "phone"],
     }
 
     status, report = lifecycle.http("POST", f"{api}/admin/notices", body, operator)

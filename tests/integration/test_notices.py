@@ -55,14 +55,31 @@ def get_notice(notice_id: str) -> Any:
     return call("notices", api_event("admin-get-notice", path_params={"noticeId": notice_id}))
 
 
-def breach(members: list[ActiveMember], known: datetime) -> dict[str, Any]:
+def breach(members: list[ActiveMember], known: datetime, **facts: Any) -> dict[str, Any]:
+    """A breach notice; by default an insider's loss of a few names and phones (no report due)."""
     return {
         "kind": "breach",
         "subject": SUBJECT,
         "body": BODY,
         "audience": {"memberIds": [m.member_id for m in members]},
         "breachKnownAt": iso(known),
+        "leak": "confirmed",
+        "cause": "insider",
+        "affectedCount": len(members),
+        "dataKinds": ["name", "phone"],
+        **facts,
     }
+
+
+def report_breach(
+    notice_id: str, body: dict[str, Any], claims: dict[str, str] | None = None
+) -> Any:
+    return call(
+        "notices",
+        api_event(
+            "admin-report-breach", path_params={"noticeId": notice_id}, body=body, claims=claims
+        ),
+    )
 
 
 def operator() -> Caller:
@@ -92,11 +109,26 @@ def test_a_breach_notice_tells_each_member_by_text_within_72_hours(aws_stack) ->
     }
     assert report["breach"] == {
         "knownAt": iso(known),
+        "leak": "confirmed",
+        "cause": "insider",
+        "affectedCount": 3,
+        "dataKinds": ["name", "phone"],
         "notifyBy": iso(known + timedelta(hours=72)),
         "toldInTime": 3,
         "toldLate": 0,
         "notTold": 0,
         "everyMemberToldInTime": True,
+        # R-SEC-4 (2026): an insider's leak of 3 ordinary records is not reported to PIPC/KISA
+        "authorityReport": {
+            "due": False,
+            "reasons": [],
+            "reportBy": None,
+            "firstReportedAt": None,
+            "met": None,
+            "overdue": False,
+            "complete": False,
+            "reports": [],
+        },
     }
     # Three messages, one to each member's phone, holding the notice and nothing of the member.
     sent = sms_sent(aws_stack)
@@ -265,6 +297,14 @@ def test_delivery_an_interrupted_request_left_is_resumed_without_duplicates(aws_
         ({"breachKnownAt": "0042-03-26T00:21:04.5570-00:56"}, "breachKnownAt"),  # fuzzing found
         ({"announceUntil": "9999-12-31T00:00:00Z"}, "announceUntil"),
         ({"kind": "policy_change"}, "breachKnownAt"),
+        ({"kind": "policy_change", "breachKnownAt": None}, "leak"),
+        ({"leak": None}, "leak"),
+        ({"cause": None}, "cause"),
+        ({"affectedCount": None}, "affectedCount"),
+        ({"dataKinds": None}, "dataKinds"),
+        ({"cause": "hackers"}, "cause"),
+        ({"affectedCount": -1}, "affectedCount"),
+        ({"dataKinds": ["favourite_colour"]}, "dataKinds"),
         ({"announceUntil": "2020-01-01T00:00:00Z"}, "announceUntil"),
         ({"subject": "줄\n바꿈"}, "subject"),
         ({"body": "가" * 701}, "body"),
@@ -355,3 +395,131 @@ def test_a_crash_mid_delivery_leaves_that_member_pending_and_never_texts_twice(
     }
     assert report["breach"]["everyMemberToldInTime"] is False
     assert len(sms_sent(aws_stack)) == 1
+
+
+# R-SEC-4 (2026): outside access to 2 records: a report to PIPC/KISA is due within 72 hours;
+# a partial first report in time meets it, a follow-up completes it and corrects the facts.
+def test_a_partial_first_report_and_a_follow_up_are_recorded_against_the_deadline(
+    aws_stack,
+) -> None:
+    members = [make_active_member() for _ in range(2)]
+    known = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=80)
+    notice = post_notice(breach(members, known, leak="possible", cause="outside_access")).body
+    authority = notice["breach"]["authorityReport"]
+    assert (authority["due"], authority["reasons"]) == (True, ["outside_access"])
+    assert authority["reportBy"] == iso(known + timedelta(hours=72))
+    assert (authority["met"], authority["overdue"]) == (False, True)  # none made, 80 h on
+
+    first = report_breach(
+        notice["noticeId"],
+        {"reportedAt": iso(known + timedelta(hours=70)), "complete": False},
+    )
+    follow_up = report_breach(
+        notice["noticeId"],
+        {
+            "reportedAt": iso(known + timedelta(hours=79)),
+            "complete": True,
+            "leak": "confirmed",
+            "affectedCount": 1200,
+            "dataKinds": ["name", "phone", "unique_identifier"],
+        },
+    )
+
+    assert (first.status, follow_up.status) == (201, 201), follow_up.body
+    after = follow_up.body["breach"]
+    assert (after["leak"], after["cause"], after["affectedCount"]) == (
+        "confirmed",
+        "outside_access",
+        1200,
+    )
+    assert after["dataKinds"] == ["name", "phone", "unique_identifier"]
+    authority = after["authorityReport"]
+    assert authority["reasons"] == ["affected_1000_or_more", "unique_identifier", "outside_access"]
+    assert authority["firstReportedAt"] == iso(known + timedelta(hours=70))
+    assert (authority["met"], authority["overdue"], authority["complete"]) == (True, False, True)
+    assert [(r["sequence"], r["complete"], r["recordedBy"]) for r in authority["reports"]] == [
+        (1, False, OPERATOR_ID),
+        (2, True, OPERATOR_ID),
+    ]
+    assert get_notice(notice["noticeId"]).body == follow_up.body
+    assert len(sms_sent(aws_stack)) == 2  # recording a report sends nothing
+
+
+# R-SEC-4 (2026): sensitive data leaked and first reported after 72 hours: deadline missed
+def test_a_report_after_72_hours_misses_the_authority_deadline(aws_stack) -> None:
+    known = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=100)
+    notice = post_notice(breach([make_active_member()], known, dataKinds=["sensitive"])).body
+    late = report_breach(
+        notice["noticeId"], {"reportedAt": iso(known + timedelta(hours=73)), "complete": True}
+    )
+    authority = late.body["breach"]["authorityReport"]
+    assert (authority["due"], authority["reasons"]) == (True, ["sensitive_data"])
+    assert (authority["met"], authority["overdue"]) == (False, True)
+
+
+# R-SEC-4 (2026)
+def test_reports_are_refused_on_other_notices_out_of_order_and_for_members(aws_stack) -> None:
+    member = make_active_member()
+    known = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=10)
+    notice = post_notice(breach([member], known, cause="outside_access")).body
+    change = post_notice(
+        {
+            "kind": "policy_change",
+            "subject": "개인정보처리방침 변경 안내",
+            "body": "2026-12-31부터 변경된 처리방침이 적용됩니다.",
+            "audience": {"memberIds": [member.member_id]},
+        }
+    ).body
+    in_time = {"reportedAt": iso(known + timedelta(hours=2)), "complete": False}
+
+    not_breach = report_breach(change["noticeId"], in_time)
+    unknown = report_breach(str(uuid.uuid4()), in_time)
+    as_member = report_breach(notice["noticeId"], in_time, claims=claims_for(member.member_id))
+    before_known = report_breach(
+        notice["noticeId"], {**in_time, "reportedAt": iso(known - timedelta(minutes=1))}
+    )
+    future = report_breach(
+        notice["noticeId"], {**in_time, "reportedAt": iso(datetime.now(UTC) + timedelta(hours=1))}
+    )
+    bad_count = report_breach(notice["noticeId"], {**in_time, "affectedCount": -5})
+
+    assert (not_breach.status, not_breach.body["code"]) == (409, "NOT_A_BREACH_NOTICE")
+    assert (unknown.status, unknown.body["code"]) == (404, "NOT_FOUND")
+    assert (as_member.status, as_member.body["code"]) == (403, "FORBIDDEN")
+    for refused, field in (
+        (before_known, "reportedAt"),
+        (future, "reportedAt"),
+        (bad_count, "affectedCount"),
+    ):
+        assert (refused.status, refused.body["code"]) == (422, "VALIDATION_FAILED")
+        assert any(f.startswith(field) for f in refused.body["fields"]), refused.body
+    assert get_notice(notice["noticeId"]).body["breach"]["authorityReport"]["reports"] == []
+
+    assert report_breach(notice["noticeId"], in_time).status == 201
+    earlier = report_breach(
+        notice["noticeId"], {**in_time, "reportedAt": iso(known + timedelta(hours=1))}
+    )
+    assert (earlier.status, earlier.body["code"]) == (422, "VALIDATION_FAILED")
+
+
+# R-SEC-4 (2026): two follow-ups recorded at once: one wins, the other is told to retry
+def test_a_report_racing_another_is_refused_with_conflict(aws_stack, monkeypatch) -> None:
+    from partnercenter.dal import notices as notices_dal
+
+    known = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=10)
+    notice = post_notice(breach([make_active_member()], known, cause="outside_access")).body
+    body = {"reportedAt": iso(known + timedelta(hours=1)), "complete": False}
+    read = notices_dal.get
+
+    def read_then_another_report(notice_id: str) -> Any:
+        seen = read(notice_id)
+        monkeypatch.setattr(notices_dal, "get", read)
+        assert report_breach(notice_id, body).status == 201  # lands between read and write
+        return seen
+
+    monkeypatch.setattr(notices_dal, "get", read_then_another_report)
+    raced = report_breach(notice["noticeId"], body)
+
+    assert (raced.status, raced.body["code"]) == (409, "CONFLICT")
+    reports = get_notice(notice["noticeId"]).body["breach"]["authorityReport"]["reports"]
+    assert [r["sequence"] for r in reports] == [1]

@@ -141,6 +141,16 @@ class Conflict(PartnerCenterError):
     default_message = "The resource changed while the request was processed; retry."
 
 
+class NotABreachNotice(PartnerCenterError):
+    """A report to the authorities was recorded against a notice that is not a breach."""
+
+    code = "NOT_A_BREACH_NOTICE"
+    status = 409
+    default_message = (
+        "Reports to PIPC/KISA are recorded on breach notices only; name a breach notice."
+    )
+
+
 class ProvisionConsentMissing(PartnerCenterError):
     code = "PROVISION_CONSENT_MISSING"
     status = 409

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from partnercenter.dal.notices import NoticeRecord
 from partnercenter.notices.campaigns import compose, korean_mobile_e164
 from partnercenter.sanctions.rules import effective_end, is_suspended, record_expiry_epoch
 
@@ -42,6 +43,14 @@ def test_a_record_is_kept_a_year_after_the_earliest_end() -> None:
 
 # R-SEC-4, R-SEC-3
 def test_a_message_holds_the_notice_only_and_numbers_are_e164() -> None:
-    notice = {"subject": "유출 안내", "body": "연락처가 노출되었습니다."}
+    notice = NoticeRecord(
+        notice_id="n",
+        kind="breach",
+        subject="유출 안내",
+        body="연락처가 노출되었습니다.",
+        audience="all_active",
+        created_at="2026-11-24T12:00:00Z",
+        created_by="operator",
+    )
     assert compose(notice) == "[티켓파트너센터] 유출 안내\n연락처가 노출되었습니다."
     assert korean_mobile_e164("01012345678") == "+821012345678"

@@ -27,18 +27,18 @@ def announcements(now: datetime) -> list[Announcement]:
     """What is announced at ``now``, the longest-standing first."""
     if not notices_dal.configured():
         return []
-    rows = notices_dal.announced(iso(now), MAX_ANNOUNCEMENTS)
+    notices = notices_dal.announced(iso(now), MAX_ANNOUNCEMENTS)
     return sorted(
         (
             Announcement(
-                notice_id=row["noticeId"],
-                kind=row["kind"],
-                subject=row["subject"],
-                body=row["body"],
-                announced_at=row["createdAt"],
-                announce_until=row["announceUntil"],
+                notice_id=notice.notice_id,
+                kind=notice.kind,
+                subject=notice.subject,
+                body=notice.body,
+                announced_at=notice.created_at,
+                announce_until=notice.announce_until,
             )
-            for row in rows
+            for notice in notices
         ),
         key=lambda a: a.announced_at,
     )

@@ -14,9 +14,10 @@ crash is reported as pending rather than sent again.
 
 Delivery runs in the creating request while its time lasts (under API Gateway's 29 s) and the
 scheduled resumption finishes larger audiences, walking the audience from a saved cursor.
-A breach notice records when the breach became known; its report says whether every member was
-told within 72 hours (R-SEC-4). A business-transfer notice is announced on the policy page for
-at least 30 days (R-NOT-2, ``notices.announcements``).
+A breach notice records when the breach became known and the facts the 2026 rules decide on; its
+report says whether every member was told within 72 hours and whether a report to PIPC/KISA is
+due and was made in time (R-SEC-4, ``notices.breaches``). A business-transfer notice is announced
+on the policy page for at least 30 days (R-NOT-2, ``notices.announcements``).
 """
 
 from __future__ import annotations
@@ -26,26 +27,39 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
-from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, parse_iso, utc_now
+from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import notices as notices_dal
+from partnercenter.dal.notices import (
+    BreachCause,
+    BreachRecord,
+    Leak,
+    NoticeAudience,
+    NoticeKind,
+    NoticeRecord,
+    NoticeState,
+)
 from partnercenter.dal.sms import SmsRefused, send_sms
 from partnercenter.errors import NotFound, NoticeTooShort, ValidationFailed
 from partnercenter.hashing import subject_pseudonym
 from partnercenter.members.records import ACTIVE
 from partnercenter.members.vault import member_cipher
+from partnercenter.notices.breaches import (
+    AffectedCount,
+    BreachCheck,
+    DataKinds,
+    breach_check,
+    facts_of,
+)
 from partnercenter.observability import logger
 from partnercenter.policy import CURRENT_VERSION, packaged_document
 
-NoticeKind = Literal["policy_change", "business_transfer", "breach"]
-DeliveryStatus = Literal["sending", "sent", "failed", "unreachable"]
-BREACH_NOTIFY_WITHIN = timedelta(hours=72)  # R-SEC-4: the law's 72 hours from learning of it
 CHANNEL = "sms"
 SENDER_TAG = "[티켓파트너센터]"
 AUDIENCE_PAGE = 100
@@ -80,6 +94,11 @@ class NoticeRequest(ApiModel):
     body: Body
     audience: Literal["all_active"] | ListedMembers
     breach_known_at: AwareDatetime | None = None
+    # R-SEC-4 (2026): a breach notice's facts, which decide whether PIPC/KISA must be told.
+    leak: Leak | None = None
+    cause: BreachCause | None = None
+    affected_count: AffectedCount | None = None
+    data_kinds: DataKinds | None = None
     announce_until: AwareDatetime | None = None
 
 
@@ -91,24 +110,13 @@ class DeliveryCounts(ApiModel):
     pending: int = 0
 
 
-class BreachCheck(ApiModel):
-    """R-SEC-4: were the members told within 72 hours of the breach becoming known?"""
-
-    known_at: str
-    notify_by: str
-    told_in_time: int
-    told_late: int
-    not_told: int
-    every_member_told_in_time: bool
-
-
 class NoticeReport(ApiModel):
     notice_id: str
     kind: NoticeKind
     subject: str
     body: str
-    audience: Literal["all_active", "listed_members"]
-    state: Literal["sending", "sent"]
+    audience: NoticeAudience
+    state: NoticeState
     created_at: str
     created_by: str
     finished_at: str | None = None
@@ -127,19 +135,37 @@ def business_transfer_days() -> int:
     return int(notice.get("businessTransfer", 30))
 
 
+def _breach(request: NoticeRequest, now: datetime) -> BreachRecord | None:
+    """A breach notice's record: when it became known and its facts (R-SEC-4)."""
+    if request.kind != "breach":
+        given = [
+            name
+            for name, value in (
+                ("breachKnownAt", request.breach_known_at),
+                ("leak", request.leak),
+                ("cause", request.cause),
+                ("affectedCount", request.affected_count),
+                ("dataKinds", request.data_kinds),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ValidationFailed("Only a breach notice has these fields.", fields=given)
+        return None
+    if request.breach_known_at is None:
+        raise ValidationFailed(
+            "A breach notice records when the breach became known.", fields=["breachKnownAt"]
+        )
+    if not EARLIEST_PLAUSIBLE <= request.breach_known_at <= now:
+        raise ValidationFailed(
+            "breachKnownAt is when the breach became known: a past time.",
+            fields=["breachKnownAt"],
+        )
+    facts = facts_of(request.leak, request.cause, request.affected_count, request.data_kinds)
+    return BreachRecord(known_at=iso(request.breach_known_at), facts=facts)
+
+
 def _check(request: NoticeRequest, now: datetime) -> None:
-    if request.kind == "breach":
-        if request.breach_known_at is None:
-            raise ValidationFailed(
-                "A breach notice records when the breach became known.", fields=["breachKnownAt"]
-            )
-        if not EARLIEST_PLAUSIBLE <= request.breach_known_at <= now:
-            raise ValidationFailed(
-                "breachKnownAt is when the breach became known: a past time.",
-                fields=["breachKnownAt"],
-            )
-    elif request.breach_known_at is not None:
-        raise ValidationFailed("Only a breach notice has breachKnownAt.", fields=["breachKnownAt"])
     if request.kind == "business_transfer":
         days = business_transfer_days()
         if request.announce_until is None or request.announce_until < now + timedelta(days=days):
@@ -159,45 +185,42 @@ def create_notice(
 ) -> NoticeReport:
     """Record the notice, deliver it while the request's time lasts, answer with its report."""
     now = utc_now()
+    breach = _breach(request, now)
     _check(request, now)
-    notice_id = str(uuid.uuid4())
     listed = isinstance(request.audience, ListedMembers)
-    notice: dict[str, Any] = {
-        "noticeId": notice_id,
-        "kind": request.kind,
-        "subject": request.subject,
-        "body": request.body,
-        "audience": "listed_members" if listed else "all_active",
+    notice = NoticeRecord(
+        notice_id=str(uuid.uuid4()),
+        kind=request.kind,
+        subject=request.subject,
+        body=request.body,
+        audience="listed_members" if listed else "all_active",
         # Kept only while delivering: finish() removes the recipient list.
-        "memberIds": (
-            list(dict.fromkeys(request.audience.member_ids))
+        member_ids=(
+            tuple(dict.fromkeys(request.audience.member_ids))
             if isinstance(request.audience, ListedMembers)
-            else None
+            else ()
         ),
-        "createdAt": iso(now),
-        "createdBy": operator.member_id,
-        "breachKnownAt": iso(request.breach_known_at) if request.breach_known_at else None,
-        "announceUntil": iso(request.announce_until) if request.announce_until else None,
-        "announced": notices_dal.ANNOUNCED if request.announce_until else None,
-        "state": "sending",
-        "sending": notices_dal.SENDING,
-    }
+        created_at=iso(now),
+        created_by=operator.member_id,
+        announce_until=iso(request.announce_until) if request.announce_until else None,
+        breach=breach,
+    )
     notices_dal.put_new(notice)
-    logger.info("notice created", extra={"kind": request.kind, "audience": notice["audience"]})
+    logger.info("notice created", extra={"kind": request.kind, "audience": notice.audience})
     deliver(notice, out_of_time)
-    return notice_report(notice_id)
+    return notice_report(notice.notice_id)
 
 
-def compose(notice: dict[str, Any]) -> str:
+def compose(notice: NoticeRecord) -> str:
     """The message: the notice's subject and body, nothing about the member."""
-    return f"{SENDER_TAG} {notice['subject']}\n{notice['body']}"
+    return f"{SENDER_TAG} {notice.subject}\n{notice.body}"
 
 
-def deliver(notice: dict[str, Any], out_of_time: Callable[[], bool]) -> bool:
+def deliver(notice: NoticeRecord, out_of_time: Callable[[], bool]) -> bool:
     """Deliver to the audience from the saved cursor; True once every member was handled."""
-    notice_id = str(notice["noticeId"])
+    notice_id = notice.notice_id
     message = compose(notice)
-    cursor: str | None = notice.get("cursor")
+    cursor = notice.cursor
     for _ in range(_MAX_PAGES):
         if out_of_time():
             return False
@@ -214,16 +237,16 @@ def deliver(notice: dict[str, Any], out_of_time: Callable[[], bool]) -> bool:
     return False
 
 
-def _audience_page(notice: dict[str, Any], cursor: str | None) -> tuple[list[str], str | None]:
+def _audience_page(notice: NoticeRecord, cursor: str | None) -> tuple[list[str], str | None]:
     """One page of member ids, and the cursor after it (None: the audience is done)."""
-    if notice["audience"] == "all_active":
+    if notice.audience == "all_active":
         start_key = json.loads(cursor) if cursor else None
         rows, last_key = members_dal.query_by_status(ACTIVE, AUDIENCE_PAGE, start_key)
         return [str(r["memberId"]) for r in rows], json.dumps(last_key) if last_key else None
-    listed = [str(m) for m in notice.get("memberIds") or []]
+    listed = notice.member_ids
     start = int(cursor or 0)
     end = start + AUDIENCE_PAGE
-    return listed[start:end], str(end) if end < len(listed) else None
+    return list(listed[start:end]), str(end) if end < len(listed) else None
 
 
 def korean_mobile_e164(phone: str) -> str:
@@ -231,8 +254,8 @@ def korean_mobile_e164(phone: str) -> str:
     return "+82" + phone[1:]
 
 
-def _deliver_one(notice: dict[str, Any], member_id: str, message: str) -> None:
-    notice_id = str(notice["noticeId"])
+def _deliver_one(notice: NoticeRecord, member_id: str, message: str) -> None:
+    notice_id = notice.notice_id
     subject = subject_pseudonym(member_id)
     if not notices_dal.claim(notice_id, subject, CHANNEL, iso(utc_now())):
         return  # already handled (a resumed or concurrent delivery)
@@ -241,12 +264,10 @@ def _deliver_one(notice: dict[str, Any], member_id: str, message: str) -> None:
     if member is None or cipher is None:
         # Not an active member (any more): nothing to write to. Withdrawn members' retained
         # phones serve fraud prevention only and are never used for this (R-RET-5).
-        notices_dal.settle(
-            notice_id, subject, {"status": "unreachable", "settledAt": iso(utc_now())}
-        )
+        notices_dal.settle_unreachable(notice_id, subject, iso(utc_now()))
         return
     record_access(
-        actor=str(notice["createdBy"]),
+        actor=notice.created_by,
         actor_role="operator",
         member_id=member_id,
         action="send_notice",
@@ -255,25 +276,19 @@ def _deliver_one(notice: dict[str, Any], member_id: str, message: str) -> None:
         message_id = send_sms(korean_mobile_e164(cipher.open("phone", member["phoneEnc"])), message)
     except SmsRefused as refused:
         logger.warning("notice not delivered", extra={"errorCode": refused.code})
-        notices_dal.settle(
-            notice_id,
-            subject,
-            {"status": "failed", "errorCode": refused.code, "settledAt": iso(utc_now())},
-        )
+        notices_dal.settle_failed(notice_id, subject, refused.code, iso(utc_now()))
         return
-    notices_dal.settle(
-        notice_id, subject, {"status": "sent", "sentAt": iso(utc_now()), "messageId": message_id}
-    )
+    notices_dal.settle_sent(notice_id, subject, iso(utc_now()), message_id)
 
 
 def notice_report(notice_id: str) -> NoticeReport:
     notice = notices_dal.get(notice_id)
     if notice is None:
         raise NotFound("No such notice.")
-    rows = notices_dal.deliveries_of(notice_id)
-    statuses = Counter(str(row["status"]) for row in rows)
+    deliveries = notices_dal.deliveries_of(notice_id)
+    statuses = Counter(d.status for d in deliveries)
     counts = DeliveryCounts(
-        total=len(rows),
+        total=len(deliveries),
         sent=statuses["sent"],
         failed=statuses["failed"],
         unreachable=statuses["unreachable"],
@@ -281,34 +296,21 @@ def notice_report(notice_id: str) -> NoticeReport:
     )
     return NoticeReport(
         notice_id=notice_id,
-        kind=notice["kind"],
-        subject=notice["subject"],
-        body=notice["body"],
-        audience=notice["audience"],
-        state=notice["state"],
-        created_at=notice["createdAt"],
-        created_by=notice["createdBy"],
-        finished_at=notice.get("finishedAt"),
-        announce_until=notice.get("announceUntil"),
+        kind=notice.kind,
+        subject=notice.subject,
+        body=notice.body,
+        audience=notice.audience,
+        state=notice.state,
+        created_at=notice.created_at,
+        created_by=notice.created_by,
+        finished_at=notice.finished_at,
+        announce_until=notice.announce_until,
         deliveries=counts,
-        breach=_breach_check(notice, rows) if notice.get("breachKnownAt") else None,
-    )
-
-
-def _breach_check(notice: dict[str, Any], rows: list[dict[str, Any]]) -> BreachCheck:
-    known = parse_iso(str(notice["breachKnownAt"]))
-    notify_by = known + BREACH_NOTIFY_WITHIN
-    sent = [parse_iso(str(r["sentAt"])) for r in rows if r["status"] == "sent"]
-    in_time = sum(1 for at in sent if at <= notify_by)
-    late = len(sent) - in_time
-    not_told = len(rows) - len(sent)
-    return BreachCheck(
-        known_at=iso(known),
-        notify_by=iso(notify_by),
-        told_in_time=in_time,
-        told_late=late,
-        not_told=not_told,
-        every_member_told_in_time=notice["state"] == "sent" and late == 0 and not_told == 0,
+        breach=(
+            breach_check(notice.breach, notice.state, deliveries, utc_now())
+            if notice.breach
+            else None
+        ),
     )
 
 
@@ -319,7 +321,7 @@ def resume_unfinished(now: datetime, out_of_time: Callable[[], bool]) -> ResumeR
         if out_of_time():
             break
         notice = notices_dal.get(notice_id)
-        if notice is None or notice.get("state") != "sending":
+        if notice is None or notice.state != "sending":
             continue
         report.resumed += 1
         if deliver(notice, out_of_time):
