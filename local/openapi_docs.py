@@ -134,6 +134,19 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         "A pending member becomes active, or is rejected and destroyed. R-COL-4.",
         "admin-decision",
     ),
+    ("get", "/admin/members/{memberId}/holds"): OperationDoc(
+        "A member's retention holds",
+        "Every hold on an active or withdrawn member, open, ended or released, oldest first; "
+        "holds carry no personal data. R-RET-2, R-RET-3, R-RET-4.",
+    ),
+    ("post", "/admin/members/{memberId}/retained-data/reads"): OperationDoc(
+        "Read retained data for its purpose",
+        "Opens a withdrawn member's retained items only while an open hold of the purpose "
+        "asked for (settlement, complaint, legal) keeps them, and only the items it keeps; "
+        "any other purpose is refused with 403 `NO_RETENTION_PURPOSE`. Each read is an access "
+        "record naming the purpose. R-RET-5, R-SEC-2.",
+        "admin-read-retained-data",
+    ),
     ("post", "/admin/members/{memberId}/holds"): OperationDoc(
         "Hold retained data",
         "A settlement, complaint, member request or statute keeps retained items past their "
@@ -148,6 +161,11 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         "Record a third-party provision",
         "Needs the member's consent to it, or fee settlement or a statute as its basis. R-USE-2.",
         "admin-record-provision",
+    ),
+    ("get", "/admin/members/{memberId}/sanctions"): OperationDoc(
+        "A member's sanction records",
+        "The sanction records still kept (in force, lifted, ended), also after a withdrawal; "
+        "the read is recorded. R-COL-5, R-RET-8, R-SEC-2.",
     ),
     ("post", "/admin/members/{memberId}/sanctions"): OperationDoc(
         "Suspend a member (이용정지)",

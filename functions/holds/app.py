@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
 from partnercenter.observability import logger, metrics, tracer
+from partnercenter.retention.hold_list import HoldList, list_holds
 from partnercenter.retention.holds import (
     AddHoldRequest,
     HoldCreated,
@@ -20,6 +21,11 @@ app = PartnerCenterResolver()
 
 # Hold ids are UUIDs: the version row ("#version") and anything else cannot be addressed.
 HoldId = Annotated[str, Path(alias="holdId", pattern=UUID_PATTERN)]
+
+
+@app.get("/admin/members/<memberId>/holds")
+def get_holds(member_id: MemberIdPath) -> HoldList:
+    return list_holds(app.operator(), member_id)
 
 
 @app.post("/admin/members/<memberId>/holds", status_code=201)

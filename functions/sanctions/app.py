@@ -11,6 +11,7 @@ from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics, tracer
+from partnercenter.sanctions.operator_view import SanctionList, list_sanctions
 from partnercenter.sanctions.service import (
     Sanction,
     SanctionCreated,
@@ -24,6 +25,11 @@ app = PartnerCenterResolver()
 MARGIN_SECONDS = 10.0
 
 SanctionId = Annotated[str, Path(alias="sanctionId", pattern=UUID_PATTERN)]
+
+
+@app.get("/admin/members/<memberId>/sanctions")
+def get_sanctions(member_id: MemberIdPath) -> SanctionList:
+    return list_sanctions(app.operator(), member_id)
 
 
 @app.post("/admin/members/<memberId>/sanctions", status_code=201)

@@ -118,11 +118,13 @@ def test_every_status_a_handler_returns_is_documented(
 
 
 def test_a_route_the_template_does_not_serve_is_refused(template_model: Any) -> None:
-    fewer = dataclasses.replace(template_model, routes=template_model.routes[1:])
-    dropped = template_model.routes[0]
+    # A route of a function that serves others too: dropping a function's only route drops
+    # the function from the document altogether.
+    routes = template_model.routes
+    dropped = next(r for r in routes if sum(o.function == r.function for o in routes) > 1)
+    fewer = dataclasses.replace(template_model, routes=tuple(r for r in routes if r != dropped))
     with pytest.raises(openapi.OpenApiError, match="does not route to it"):
         openapi.build_document(fewer)
-    assert dropped.path  # the first route is a real one
 
 
 def test_a_template_route_no_resolver_describes_is_refused(template_model: Any) -> None:

@@ -163,7 +163,16 @@ def test_only_the_retention_functions_reach_the_retained_table(reached) -> None:
         "RetentionPurgeFunction",
         "HoldsFunction",
         "AdminFunction",
+        "RetainedDataReadFunction",
     }
+
+
+def test_the_retained_data_read_opens_one_subject_by_key(reached) -> None:
+    # R-RET-5: the read for a hold's purpose gets one record by its key; no Query, Scan or index.
+    assert _retained(reached)["RetainedDataReadFunction"] == {
+        "<RetainedTable.Arn>": ["dynamodb:GetItem"]
+    }
+    assert reached["RetainedDataReadFunction"]["<DataKeysTable.Arn>"] == ["dynamodb:GetItem"]
 
 
 def test_holds_move_due_times_and_never_read_retained_items_in_bulk(reached) -> None:
@@ -185,22 +194,35 @@ def test_operators_only_ask_whether_a_phone_is_retained(reached) -> None:
     }
 
 
-def test_only_withdrawal_uses_the_retained_key_and_only_to_make_data_keys(reached) -> None:
-    # R-RET-5: no function can decrypt separated storage's data keys. Reading the retained
-    # table needs the key too, but only through DynamoDB (kms:ViaService), which never hands
-    # out key material.
+def test_only_the_retained_data_read_can_decrypt_retained_data_keys(reached) -> None:
+    # R-RET-5: withdrawal makes retained data keys (GenerateDataKey, never Decrypt); exactly
+    # one function, the read for a hold's purpose, can open them. The others read the retained
+    # table, whose key they need too, only through DynamoDB (kms:ViaService), which never
+    # hands out key material.
+    reader = "RetainedDataReadFunction"
     uses = {
         function: set(resources["<RetainedKey.Arn>"])
         for function, resources in reached.items()
         if "<RetainedKey.Arn>" in resources
     }
     direct = {f: {a for a in actions if " via " not in a} for f, actions in uses.items()}
-    assert {f: a for f, a in direct.items() if a} == {"WithdrawalFunction": {"kms:GenerateDataKey"}}
+    assert {f: a for f, a in direct.items() if a} == {
+        "WithdrawalFunction": {"kms:GenerateDataKey"},
+        reader: {"kms:Decrypt"},
+    }
     assert set(uses) == set(_retained(reached))
     for function, actions in uses.items():
-        assert {a for a in actions if a.startswith("kms:Decrypt")} == {
-            "kms:Decrypt via dynamodb"
-        }, function
+        decrypts = {a for a in actions if a.startswith("kms:Decrypt")}
+        if function == reader:
+            # An unconditioned Decrypt is allowed directly and through any service.
+            assert "kms:Decrypt" in decrypts
+            assert actions == {
+                "kms:Decrypt",
+                "kms:Decrypt via dynamodb",
+                "kms:Decrypt via secretsmanager",
+            }
+            continue
+        assert decrypts == {"kms:Decrypt via dynamodb"}, function
         # An unconditioned GenerateDataKey is allowed through any service, so it shows thrice.
         assert {a for a in actions if not a.startswith("kms:Decrypt")} <= {
             "kms:GenerateDataKey",

@@ -194,3 +194,12 @@ class MfaRequired(PartnerCenterError):
         "Operator routes need a sign-in with your authenticator app's code (TOTP); "
         "enrol an authenticator and sign in again."
     )
+
+
+class NoRetentionPurpose(PartnerCenterError):
+    code = "NO_RETENTION_PURPOSE"
+    status = 403
+    default_message = (
+        "Retained data is read only for the purpose it is kept for: no open hold of this kind "
+        "covers the withdrawn member (R-RET-5). Place the hold first if the purpose is real."
+    )

@@ -76,16 +76,20 @@ def test_only_holds_in_force_decide_what_a_withdrawal_retains() -> None:
     assert hold("complaint").in_force(NOW)
 
 
+# R-RET-2, R-RET-4: every item's date is the record's, which the purge destroys as a whole.
 def test_the_answer_groups_items_by_the_holds_that_keep_them() -> None:
     fraud = fraud_prevention_hold(NOW)
     legal = hold("legal", ("name",), until="2031-01-01T00:00:00Z", statute="law")
     entries = retained_entries([fraud, legal], ["name", "phone"])
     assert [e.model_dump() for e in entries] == [
         {"items": ["name"], "reason": "fraud_prevention, legal", "until": "2031-01-01T00:00:00Z"},
-        {"items": ["phone"], "reason": "fraud_prevention", "until": fraud.until},
+        {"items": ["phone"], "reason": "fraud_prevention", "until": "2031-01-01T00:00:00Z"},
     ]
+    assert due_at([fraud, legal], NOW) == "2031-01-01T00:00:00Z"
     open_settlement = retained_entries([fraud, hold("settlement")], ["name", "phone"])
     assert [e.until for e in open_settlement] == [None]
+    on_the_name = retained_entries([fraud, hold("settlement", ("name",))], ["name", "phone"])
+    assert [e.until for e in on_the_name] == [None, None]
 
 
 def test_a_hold_survives_its_row() -> None:

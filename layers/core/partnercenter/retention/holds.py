@@ -130,16 +130,25 @@ def retained_items(holds: list[Hold], now: datetime) -> list[str]:
 class RetainedEntry(ApiModel):
     items: list[str]
     reason: str = Field(description="The kinds of the holds that keep these items.")
-    until: str | None = Field(description="None while a hold covering them has no end date.")
+    until: str | None = Field(
+        description=(
+            "When the retained record, these items included, is destroyed: the end of its "
+            "last hold; None while any hold has no end date."
+        )
+    )
 
 
 def retained_entries(holds: list[Hold], items: list[str]) -> list[RetainedEntry]:
-    """What is retained, why and until when: items kept by the same holds form one entry."""
+    """What is retained, why and until when: items kept by the same holds form one entry.
+
+    ``until`` is the retained record's: the purge destroys the record as a whole once its last
+    hold ends (``due_at``), so every item is kept until then, whichever hold kept it first.
+    """
+    ends = [hold.end for hold in holds]
+    until = None if None in ends else max(end for end in ends if end)
     groups: dict[tuple[str, str | None], list[str]] = {}
     for item in items:
         covering = [hold for hold in holds if item in hold.items]
-        ends = [hold.end for hold in covering]
-        until = None if None in ends else max(end for end in ends if end)
         reason = ", ".join(sorted({hold.kind for hold in covering}))
         groups.setdefault((reason, until), []).append(item)
     return [
