@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import Field
 
@@ -30,6 +29,7 @@ from partnercenter.audit.access_records import Problem, verify_range
 from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors
+from partnercenter.dal.access_records import AccessRecord
 from partnercenter.errors import ValidationFailed
 
 SKEW = timedelta(minutes=5)
@@ -98,8 +98,8 @@ class _Tally:
         )
 
 
-def _at(record: dict[str, Any]) -> datetime:
-    return parse_iso(str(record["at"]))
+def _at(record: AccessRecord) -> datetime:
+    return parse_iso(record.at)
 
 
 def _never() -> bool:
@@ -121,17 +121,17 @@ def review_period(
     tallies: dict[str, _Tally] = {}
     in_period = 0
 
-    def count(record: dict[str, Any]) -> None:
+    def count(record: AccessRecord) -> None:
         nonlocal in_period
         at = _at(record)
         if not start <= at <= end:
             return
         in_period += 1
-        if record.get("actorRole") != MEMBER_ROLE:
-            actor = tallies.setdefault(str(record["actor"]), _Tally(str(record["actorRole"])))
+        if record.actor_role != MEMBER_ROLE:
+            actor = tallies.setdefault(record.actor, _Tally(record.actor_role))
             actor.records += 1
-            actor.members.add(str(record["subject"]))
-            actor.by_day[iso(at)[:10]].add(str(record["subject"]))
+            actor.members.add(record.subject)
+            actor.by_day[iso(at)[:10]].add(record.subject)
 
     report = verify_range(
         access_anchors.last_at_or_before(iso_micro(shifted(start, -SKEW))),
@@ -190,9 +190,10 @@ def monthly_review(
     It anchors first: run after the month's end plus ``SKEW``, that anchor closes the month."""
     from partnercenter.audit.anchors import write_anchor
     from partnercenter.dal import access_reviews
+    from partnercenter.dal.access_reviews import AccessReviewRecord
 
     write_anchor(now)
     period, start, end = previous_month(moment)
     review = review_period(start, end, now, out_of_time)
-    access_reviews.put({"period": period, **review.model_dump(by_alias=True)})
+    access_reviews.put(AccessReviewRecord(period, review.model_dump(by_alias=True)))
     return review
