@@ -373,7 +373,7 @@ def _prepare_view(filed: PrivacyRequestRecord, cipher: FieldCipher) -> _Carry:
     return disclose
 
 
-_PREPARE_DONE: dict[str, Callable[[PrivacyRequestRecord, FieldCipher], _Carry]] = {
+_PREPARE_DONE: dict[RequestKind, Callable[[PrivacyRequestRecord, FieldCipher], _Carry]] = {
     "view": _prepare_view,
 }
 
