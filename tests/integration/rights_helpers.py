@@ -64,14 +64,18 @@ def active_member(policy_version: str = CURRENT_VERSION) -> Member:
 
 
 def access_records_in_order() -> list[dict[str, Any]]:
-    """Every access record of every chain, in the order written (``at``, to the microsecond)."""
-    from partnercenter.audit.access_records import chain_names
-    from partnercenter.dal import access_records
+    """Every access record of every chain as stored, in the order written (``at``, to the
+    microsecond)."""
+    from partnercenter.config import get_settings
+    from partnercenter.dal.codec import from_item
 
-    return sorted(
-        (r for chain in chain_names() for r in access_records.iterate(chain)),
-        key=lambda r: str(r["at"]),
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(TableName=get_settings().access_records_table)
     )
+    items = [from_item(item) for page in pages for item in page.get("Items", [])]
+    return sorted(items, key=lambda r: str(r["at"]))
 
 
 def access_actions(subject_member_id: str) -> list[str]:

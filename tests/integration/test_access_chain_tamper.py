@@ -6,6 +6,7 @@ with; anchors come from the anchoring job itself (write_anchor)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from partnercenter.audit.access_records import (
     Break,
     chain_names,
     record_access,
-    record_mac,
+    sign,
     verify_chain,
 )
 from partnercenter.audit.anchors import write_anchor
@@ -24,8 +25,8 @@ from partnercenter.audit.review import review_period
 from partnercenter.clock import iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors, access_records
+from partnercenter.dal.access_records import AccessRecord
 from partnercenter.dal.aws import get_secret
-from partnercenter.dal.codec import to_item
 from tests.integration.rights_helpers import active_member
 
 CHAIN = "access#3"
@@ -38,20 +39,19 @@ def _key() -> str:
 
 def _append(chain: str, at: datetime, actor: str = "op-1", subject: str = "subj-1") -> int:
     head = access_records.latest(chain)
-    record: dict[str, Any] = {
-        "chain": chain,
-        "seq": head["seq"] + 1 if head else 1,
-        "at": iso_micro(at),
-        "actor": actor,
-        "actorRole": "operator",
-        "subject": subject,
-        "action": "view_profile",
-        "sourceIp": "203.0.113.10",
-        "prevMac": head["mac"] if head else GENESIS,
-    }
-    record["mac"] = record_mac(_key(), record["prevMac"], record)
-    assert access_records.append(record)
-    return int(record["seq"])
+    record = AccessRecord(
+        chain=chain,
+        seq=head.seq + 1 if head else 1,
+        at=iso_micro(at),
+        actor=actor,
+        actor_role="operator",
+        subject=subject,
+        action="view_profile",
+        source_ip="203.0.113.10",
+        prev_mac=head.mac if head else GENESIS,
+    )
+    assert access_records.append(sign(_key(), record))
+    return record.seq
 
 
 def _five_anchored(aws_stack: Any) -> None:
@@ -112,14 +112,31 @@ def test_a_rewritten_record_shows_where_it_is(aws_stack, where: str, seq: int) -
     assert verify_chain().breaks == (Break(CHAIN, seq, "altered"),)
 
 
+def test_an_attribute_added_to_a_record_shows(aws_stack) -> None:
+    # R-SEC-2: the MAC covers the item as stored, not only the fields the code knows.
+    _five_anchored(aws_stack)
+    aws_stack.client("dynamodb").update_item(
+        TableName=_table(aws_stack),
+        Key={"chain": {"S": CHAIN}, "seq": {"N": "2"}},
+        UpdateExpression="SET note = :n",
+        ExpressionAttributeValues={":n": {"S": "approved by the CPO"}},
+    )
+    assert verify_chain().breaks == (Break(CHAIN, 2, "altered"),)
+
+
 def test_a_rewrite_by_a_holder_of_the_chain_key_shows_at_the_anchored_head(aws_stack) -> None:
     # R-SEC-2: re-MACing the rest of the chain is consistent, but not with the anchor.
     _five_anchored(aws_stack)
-    previous_mac = access_records.get(CHAIN, 2)["mac"]  # type: ignore[index]
+    second = access_records.get(CHAIN, 2)
+    assert second is not None
+    previous_mac = second.mac
     for seq in range(3, 6):
-        record = {**access_records.get(CHAIN, seq), "prevMac": previous_mac, "actor": "op-x"}  # type: ignore[dict-item]
-        record["mac"] = previous_mac = record_mac(_key(), previous_mac, record)
-        aws_stack.client("dynamodb").put_item(TableName=_table(aws_stack), Item=to_item(record))
+        stored = access_records.get(CHAIN, seq)
+        assert stored is not None
+        record = sign(_key(), replace(stored, prev_mac=previous_mac, actor="op-x"))
+        previous_mac = record.mac
+        _delete(aws_stack, CHAIN, seq)
+        assert access_records.append(record)
     assert verify_chain().breaks == (Break(CHAIN, 5, "not_as_anchored"),)
 
 
@@ -185,7 +202,7 @@ def test_anchors_are_only_ever_added(aws_stack) -> None:
     write_anchor(START)
     first = access_anchors.latest()
     assert first is not None
-    assert access_anchors.put_new({**first, "heads": {}}) is False
+    assert access_anchors.put_new(replace(first, heads={})) is False
     assert access_anchors.latest() == first
 
 

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from partnercenter.audit.access_records import GENESIS, record_access, record_mac
+from partnercenter.audit.access_records import GENESIS, record_access, sign
 from partnercenter.audit.anchors import write_anchor
 from partnercenter.audit.review import review_period
 from partnercenter.clock import iso, iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal import access_records
+from partnercenter.dal.access_records import AccessRecord
 from partnercenter.dal.aws import get_secret
 from tests.integration.rights_helpers import OPERATOR, active_member
 from tests.support import LambdaContext, api_event, call, claims_for, handler_module, load_event
@@ -25,20 +26,19 @@ def _append(at: datetime, actor: str, subject: str, role: str = "operator") -> i
     one chain: the tests here are about the review, the chains' spread is tested elsewhere)."""
     key = get_secret(get_settings().access_chain_secret)
     head = access_records.latest(CHAIN)
-    record = {
-        "chain": CHAIN,
-        "seq": head["seq"] + 1 if head else 1,
-        "at": iso_micro(at),
-        "actor": actor,
-        "actorRole": role,
-        "subject": subject,
-        "action": "view_profile",
-        "sourceIp": "203.0.113.10",
-        "prevMac": head["mac"] if head else GENESIS,
-    }
-    record["mac"] = record_mac(key, record["prevMac"], record)
-    assert access_records.append(record)
-    return int(record["seq"])
+    record = AccessRecord(
+        chain=CHAIN,
+        seq=head.seq + 1 if head else 1,
+        at=iso_micro(at),
+        actor=actor,
+        actor_role=role,
+        subject=subject,
+        action="view_profile",
+        source_ip="203.0.113.10",
+        prev_mac=head.mac if head else GENESIS,
+    )
+    assert access_records.append(sign(key, record))
+    return record.seq
 
 
 def _review(start: datetime, end: datetime):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from partnercenter.dal import provisions as provisions_dal
-from partnercenter.dal import transactions
-from partnercenter.rights.provisions import _consent_condition, _consent_sk
+from partnercenter.dal.provisions import ProvisionRecord
+from partnercenter.dal.transactions import Transaction, TransactionCancelled
 from tests.integration.rights_helpers import OPERATOR, Member, access_actions, active_member
 from tests.support import api_event, call
 
@@ -102,19 +102,34 @@ def test_consent_changed_after_the_read_still_refuses(aws_stack) -> None:
     # R-USE-2: the provision commits only if the consent is unchanged (no read-then-write race).
     member = active_member()
     _consent(member)
-    sk = _consent_sk(SETTLEMENT["recipient"], SETTLEMENT["purpose"])
-    read = provisions_dal.get(member.member_id, sk)
+    read = provisions_dal.get_consent(
+        member.member_id, SETTLEMENT["recipient"], SETTLEMENT["purpose"]
+    )
     assert read is not None
     _consent(member, agreed=False)
-    condition, names, values = _consent_condition(read, ["name"], SETTLEMENT["retentionPeriod"])
-    with pytest.raises(transactions.TransactionCancelled) as cancelled:
-        transactions.write(
-            [
-                provisions_dal.condition_entry(member.member_id, sk, condition, names, values),
-                provisions_dal.put_entry({"memberId": member.member_id, "sk": "PROVISION#x"}),
-            ]
+    provision = ProvisionRecord(
+        member_id=member.member_id,
+        provision_id="x",
+        recipient=SETTLEMENT["recipient"],
+        purpose=SETTLEMENT["purpose"],
+        items=("name",),
+        retention_period=SETTLEMENT["retentionPeriod"],
+        legal_basis="consent",
+        provided_at="2026-01-01T00:00:00Z",
+    )
+    transaction = (
+        Transaction()
+        .add(
+            "consent",
+            provisions_dal.agreement_unchanged(read, ("name",), SETTLEMENT["retentionPeriod"]),
         )
-    assert cancelled.value.failed(0)
+        .add("provision", provisions_dal.provision_entry(provision))
+    )
+    with pytest.raises(TransactionCancelled) as cancelled:
+        transaction.commit()
+    assert cancelled.value.failed("consent")
+    assert not cancelled.value.failed("provision")
+    assert _disclosures(member) == []
 
 
 def test_fee_settlement_and_statutes_need_no_consent(aws_stack) -> None:

@@ -453,13 +453,13 @@ def _expired_verification(expires: datetime, member_id: str | None = None) -> st
 def _usage_record(member_id: str, at: datetime) -> None:
     # Through the data layer, as the usage middleware writes them (with the expiry partition).
     usage_records.put(
-        {
-            "memberId": member_id,
-            "at": f"{iso(at)}#{uuid.uuid4()}",
-            "route": "GET /members/me",
-            "sourceIp": "203.0.113.7",
-            "expiresAtEpoch": int((at + 90 * DAY).timestamp()),
-        }
+        usage_records.UsageRecord(
+            member_id=member_id,
+            at=f"{iso(at)}#{uuid.uuid4()}",
+            route="GET /members/me",
+            source_ip="203.0.113.7",
+            expires_at_epoch=int((at + 90 * DAY).timestamp()),
+        )
     )
 
 

@@ -9,6 +9,8 @@ import pytest
 from partnercenter.clock import parse_iso
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import data_keys
+from partnercenter.dal import privacy_requests as requests_dal
+from partnercenter.dal.privacy_requests import AnswerRecord
 from partnercenter.rights.requests import PrivacyRequestFiling, file_request
 from tests.integration.rights_helpers import OPERATOR, Member, access_actions, active_member
 from tests.support import api_event, call, claims_for
@@ -213,6 +215,27 @@ def test_a_proxy_request_discloses_nothing_before_the_evidence_is_checked(aws_st
     actions = access_actions(member.member_id)
     assert actions[0] == "file_proxy_privacy_request"
     assert "disclose_member_data" in actions
+
+
+def test_the_store_refuses_a_proxy_done_before_its_evidence_is_checked(aws_stack) -> None:
+    # R-RIGHT-4: held atomically by the write, not only by the read before it (a race).
+    member = active_member()
+    request_id = _proxy(member.member_id)["requestId"]
+    done = AnswerRecord(outcome="done", answered_at="2026-11-01T00:00:00Z")
+    assert requests_dal.answer_if_open(request_id, done, "answered", agency_checked=True) is None
+    stored = requests_dal.get(request_id)
+    assert stored is not None
+    assert stored.state == "open"
+    checked = requests_dal.check_evidence_once(request_id, "2026-11-01T00:00:00Z", "op-1")
+    assert checked is not None
+    assert checked.evidence_checked_by == "op-1"
+    # The first check stands: a second one changes nothing.
+    assert requests_dal.check_evidence_once(request_id, "2026-11-02T00:00:00Z", "op-2") is None
+    answered = requests_dal.answer_if_open(request_id, done, "answered", agency_checked=True)
+    assert answered is not None
+    assert (answered.state, answered.answers) == ("answered", (done,))
+    # R-RIGHT-3: an answered request takes no further answer.
+    assert requests_dal.answer_if_open(request_id, done, "answered", agency_checked=True) is None
 
 
 def test_a_proxy_request_can_be_refused_unchecked(aws_stack) -> None:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from partnercenter.api import PRIVACY_ADMIN_GROUP, ApiModel, Caller
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import operators as operators_dal
+from partnercenter.dal.operators import OperatorSessionRecord
 from partnercenter.errors import Forbidden, MfaRequired, Unauthorized
 
 # Longer than any token of the operators' pool lives (30 minutes); after that the record of a
@@ -63,8 +64,12 @@ def sign_out_operator(caller: Caller, now: datetime | None = None) -> OperatorSi
         raise Unauthorized(_SESSION_ENDED)
     at = (now or utc_now()).replace(microsecond=0)
     # Refused first: from this moment no token issued so far reaches an operator route.
-    operators_dal.set_signed_out(
-        caller.member_id, int(at.timestamp()), int((at + SIGN_OUT_KEPT).timestamp())
+    operators_dal.sign_out_unless_later(
+        OperatorSessionRecord(
+            operator_id=caller.member_id,
+            signed_out_at=int(at.timestamp()),
+            expires_at=int((at + SIGN_OUT_KEPT).timestamp()),
+        )
     )
     operators_dal.sign_out_everywhere(caller.username)
     return OperatorSignedOut(signed_out_at=iso(at))

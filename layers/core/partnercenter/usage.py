@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.dal import usage_records
+from partnercenter.dal.usage_records import UsageRecord
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -27,14 +28,13 @@ def record_usage(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -
     if member_id:
         now = utc_now()
         usage_records.put(
-            {
-                "memberId": str(member_id),
-                "at": f"{iso_micro(now)}#{event.request_context.request_id or ''}",
-                # The resource path (/members/me), never a concrete path that might carry ids.
-                "route": f"{event.http_method} {event.resource}",
-                "sourceIp": str(event.request_context.identity.source_ip or ""),
-                "expiresAtEpoch": int((now + USAGE_RETENTION).timestamp()),
-            }
+            UsageRecord(
+                member_id=str(member_id),
+                at=f"{iso_micro(now)}#{event.request_context.request_id or ''}",
+                route=f"{event.http_method} {event.resource}",
+                source_ip=str(event.request_context.identity.source_ip or ""),
+                expires_at_epoch=int((now + USAGE_RETENTION).timestamp()),
+            )
         )
     response: Response[str] = next_middleware(app)
     return response

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
 from partnercenter.audit.review import _Tally, previous_month
+from partnercenter.dal.provisions import ProvisionConsentRecord
 from partnercenter.policy import policy_document
 from partnercenter.policy.versions import (
     PolicyVersionRequest,
@@ -16,12 +18,7 @@ from partnercenter.policy.versions import (
     required_notice_days,
     version_to_agree,
 )
-from partnercenter.rights.provisions import (
-    _check_items,
-    _consent_condition,
-    _consent_covers,
-    _consent_sk,
-)
+from partnercenter.rights.provisions import _check_items, _consent_covers
 from partnercenter.rights.requests import Answer, ProxyRequestFiling, default_objection_path
 
 
@@ -109,17 +106,12 @@ def test_only_items_the_policy_collects_can_be_provided() -> None:
 
 def test_a_consent_covers_its_recipient_purpose_items_and_period() -> None:
     # R-USE-2: the four things a consent names.
-    consent = {"agreed": True, "items": ["name", "phone"], "retentionPeriod": "1y", "at": "t"}
-    assert _consent_covers(consent, ["phone"], "1y")
-    assert not _consent_covers(consent, ["loginId"], "1y")
-    assert not _consent_covers(consent, ["phone"], "2y")
-    assert not _consent_covers({**consent, "agreed": False}, ["phone"], "1y")
-    assert not _consent_covers(None, ["phone"], "1y")
-    assert _consent_sk("A", "p") != _consent_sk("A", "q")
-    condition, names, values = _consent_condition(consent, ["name", "phone"], "1y")
-    assert condition.count("contains(#items") == 2
-    assert values[":at"] == "t"
-    assert set(names) == {"#agreed", "#at", "#items", "#period"}
+    consent = ProvisionConsentRecord("m-1", "A", "p", ("name", "phone"), "1y", True, "t")
+    assert _consent_covers(consent, ("phone",), "1y")
+    assert not _consent_covers(consent, ("loginId",), "1y")
+    assert not _consent_covers(consent, ("phone",), "2y")
+    assert not _consent_covers(replace(consent, agreed=False), ("phone",), "1y")
+    assert not _consent_covers(None, ("phone",), "1y")
 
 
 # ---------------------------------------------------------------------------- R-SEC-2

@@ -15,16 +15,17 @@ named place (chain, seq). See docs/access-records.md.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.crypto import chain_mac
 from partnercenter.dal import access_anchors, access_records
+from partnercenter.dal.access_anchors import AccessAnchorRecord
+from partnercenter.dal.access_records import AccessRecord
 from partnercenter.dal.aws import get_secret
 from partnercenter.hashing import subject_pseudonym
 
@@ -49,14 +50,20 @@ def chain_names() -> list[str]:
     return [f"access#{k}" for k in range(CHAINS)]
 
 
-def _canonical(record: dict[str, Any]) -> str:
-    fields = {k: record[k] for k in sorted(record) if k != "mac"}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+Signed = TypeVar("Signed", AccessRecord, AccessAnchorRecord)
 
 
-def record_mac(key: str, previous_mac: str, record: dict[str, Any]) -> str:
-    """The MAC ``record`` (an access record or an anchor) must carry after ``previous_mac``."""
-    return chain_mac(key, previous_mac, _canonical(record))
+def sign(key: str, unsigned: Signed) -> Signed:
+    """``unsigned`` (an access record or an anchor) with the MAC it must carry after its
+    ``prev_mac``."""
+    return replace(unsigned, mac=chain_mac(key, unsigned.prev_mac, unsigned.signed_text()))
+
+
+def _signed_after(key: str, previous_mac: str, stored: AccessRecord | AccessAnchorRecord) -> bool:
+    """Whether ``stored`` links to ``previous_mac`` and carries the MAC its content needs."""
+    return stored.prev_mac == previous_mac and stored.mac == chain_mac(
+        key, previous_mac, stored.signed_text()
+    )
 
 
 @dataclass(frozen=True)
@@ -84,20 +91,19 @@ def record_access(
     chain = names[secrets.randbelow(len(names))]
     for _ in range(_MAX_ATTEMPTS):
         head = access_records.latest(chain)
-        record: dict[str, Any] = {
-            "chain": chain,
-            "seq": (head["seq"] + 1) if head else 1,
-            "at": iso_micro(utc_now()),
-            "actor": actor,
-            "actorRole": actor_role,
-            "subject": subject,
-            "action": action,
-            "sourceIp": source_ip,
-            "prevMac": head["mac"] if head else GENESIS,
-        }
-        record["mac"] = record_mac(key, record["prevMac"], record)
-        if access_records.append(record):
-            return Place(chain, int(record["seq"]))
+        record = AccessRecord(
+            chain=chain,
+            seq=head.seq + 1 if head else 1,
+            at=iso_micro(utc_now()),
+            actor=actor,
+            actor_role=actor_role,
+            subject=subject,
+            action=action,
+            source_ip=source_ip,
+            prev_mac=head.mac if head else GENESIS,
+        )
+        if access_records.append(sign(key, record)):
+            return Place(chain, record.seq)
         chain = _another(chain, names)
     raise AccessRecordNotWritten()
 
@@ -155,36 +161,41 @@ class _Heads:
     to_anchor: int | None = None
 
 
-def _anchor_heads(anchor: dict[str, Any]) -> dict[str, tuple[int, str]]:
-    return {c: (int(h["seq"]), str(h["mac"])) for c, h in anchor["heads"].items()}
+def _anchor_heads(anchor: AccessAnchorRecord) -> dict[str, tuple[int, str]]:
+    return {c: (h.seq, h.mac) for c, h in anchor.heads.items()}
+
+
+def _anchored_heads_agree(heads: _Heads, anchor: AccessAnchorRecord) -> Break | None:
+    """Record the anchor's heads; a head some earlier anchor saw otherwise is a break."""
+    for chain, head in anchor.heads.items():
+        known = heads.anchored.setdefault(chain, {})
+        if known.setdefault(head.seq, head.mac) != head.mac:
+            return Break(chain, head.seq, "not_as_anchored")
+    return None
 
 
 def _verified_anchors(
-    key: str, first: dict[str, Any] | None, last: dict[str, Any] | None
+    key: str, first: AccessAnchorRecord | None, last: AccessAnchorRecord | None
 ) -> tuple[_Heads, Break | None]:
     """The anchors from ``first`` (None: from anchor 1) to ``last`` (None: the latest), each
     checked: seq contiguous, linked to the one before, MAC right. Stops at the first that is
     not; its heads and those after it are not used."""
     heads = _Heads(start=_anchor_heads(first) if first else {})
-    expected_seq = int(first["seq"]) if first else 1
-    previous_mac = str(first.get("prevMac", "")) if first else GENESIS
-    last_seq = int(last["seq"]) if last else None
+    start_seq = first.seq if first else 0
+    expected_seq = first.seq if first else 1
+    previous_mac = first.prev_mac if first else GENESIS
+    last_seq = last.seq if last else None
     for anchor in access_anchors.since(expected_seq, last_seq):
-        seq = int(anchor["seq"])
-        if seq != expected_seq:
+        if anchor.seq != expected_seq:
             return heads, Break(ANCHORS, expected_seq, "missing")
-        body = {k: v for k, v in anchor.items() if k != "series"}
-        if anchor.get("prevMac") != previous_mac or anchor.get("mac") != record_mac(
-            key, previous_mac, body
-        ):
-            return heads, Break(ANCHORS, seq, "altered")
-        if seq != (int(first["seq"]) if first else 0):  # the start anchor is a start, not a bound
-            for chain, (head_seq, head_mac) in _anchor_heads(anchor).items():
-                known = heads.anchored.setdefault(chain, {})
-                if known.setdefault(head_seq, head_mac) != head_mac:
-                    return heads, Break(chain, head_seq, "not_as_anchored")
-        heads.to_anchor = seq
-        previous_mac, expected_seq = str(anchor["mac"]), seq + 1
+        if not _signed_after(key, previous_mac, anchor):
+            return heads, Break(ANCHORS, anchor.seq, "altered")
+        # The start anchor is a start, not a bound.
+        disagreement = _anchored_heads_agree(heads, anchor) if anchor.seq != start_seq else None
+        if disagreement:
+            return heads, disagreement
+        heads.to_anchor = anchor.seq
+        previous_mac, expected_seq = anchor.mac, anchor.seq + 1
     if last_seq is not None and expected_seq <= last_seq:
         return heads, Break(ANCHORS, expected_seq, "missing")
     return heads, None
@@ -192,7 +203,7 @@ def _verified_anchors(
 
 def _walk(
     key: str, chain: str, start: tuple[int, str], anchored: dict[int, str], bounded: bool
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[AccessRecord]:
     """The chain's records after ``start``, each verified before it is yielded; raises
     ``_Broken`` at the first that is missing or not as written. ``bounded``: stop at the
     highest anchored head, which must be reached; else go on to the chain's head."""
@@ -200,16 +211,13 @@ def _walk(
     must_reach = max(anchored, default=previous_seq)
     through = must_reach if bounded else None
     for record in access_records.iterate(chain, previous_seq, through):
-        seq = int(record["seq"])
-        if seq != previous_seq + 1:
+        if record.seq != previous_seq + 1:
             raise _Broken(Break(chain, previous_seq + 1, "missing"))
-        if record.get("prevMac") != previous_mac or record.get("mac") != record_mac(
-            key, previous_mac, record
-        ):
-            raise _Broken(Break(chain, seq, "altered"))
-        if anchored.get(seq, record["mac"]) != record["mac"]:
-            raise _Broken(Break(chain, seq, "not_as_anchored"))
-        previous_seq, previous_mac = seq, str(record["mac"])
+        if not _signed_after(key, previous_mac, record):
+            raise _Broken(Break(chain, record.seq, "altered"))
+        if anchored.get(record.seq, record.mac) != record.mac:
+            raise _Broken(Break(chain, record.seq, "not_as_anchored"))
+        previous_seq, previous_mac = record.seq, record.mac
         yield record
     if previous_seq < must_reach:
         raise _Broken(Break(chain, previous_seq + 1, "missing"))
@@ -220,9 +228,9 @@ def _never() -> bool:
 
 
 def verify_range(
-    first: dict[str, Any] | None,
-    last: dict[str, Any] | None,
-    visit: Callable[[dict[str, Any]], None] = lambda _record: None,
+    first: AccessAnchorRecord | None,
+    last: AccessAnchorRecord | None,
+    visit: Callable[[AccessRecord], None] = lambda _record: None,
     out_of_time: Callable[[], bool] = _never,
     max_records: int | None = None,
 ) -> ChainReport:
@@ -252,7 +260,7 @@ def verify_range(
         records=count,
         breaks=tuple(breaks),
         complete=complete,
-        from_anchor=int(first["seq"]) if first else None,
+        from_anchor=first.seq if first else None,
         to_anchor=heads.to_anchor if bounded else None,
     )
 

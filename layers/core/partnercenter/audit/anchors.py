@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from partnercenter.audit.access_records import GENESIS, Break, chain_names, record_mac
+from partnercenter.audit.access_records import GENESIS, Break, chain_names, sign
 from partnercenter.clock import iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors, access_records
+from partnercenter.dal.access_anchors import AccessAnchorRecord, ChainHead
 from partnercenter.dal.aws import get_secret
 
 _MAX_ATTEMPTS = 5  # another run took the next anchor seq (runs are serialised in AWS)
@@ -38,25 +38,32 @@ class AnchorReport:
     breaks: tuple[Break, ...]  # previously anchored heads that are gone or changed
 
 
-def _head(chain: str) -> dict[str, Any]:
+def _head(chain: str) -> ChainHead:
     record = access_records.latest(chain)
-    if record is None:
-        return {"seq": 0, "mac": GENESIS}
-    return {"seq": int(record["seq"]), "mac": str(record["mac"])}
+    return ChainHead(0, GENESIS) if record is None else ChainHead(record.seq, record.mac)
 
 
-def _changed_since(previous: dict[str, Any]) -> tuple[Break, ...]:
+def _changed_since(previous: AccessAnchorRecord) -> tuple[Break, ...]:
     breaks = []
-    for chain, head in sorted(previous["heads"].items()):
-        seq = int(head["seq"])
-        if seq == 0:
+    for chain, head in sorted(previous.heads.items()):
+        if head.seq == 0:
             continue
-        record = access_records.get(chain, seq)
+        record = access_records.get(chain, head.seq)
         if record is None:
-            breaks.append(Break(chain, seq, "missing"))
-        elif record.get("mac") != head["mac"]:
-            breaks.append(Break(chain, seq, "not_as_anchored"))
+            breaks.append(Break(chain, head.seq, "missing"))
+        elif record.mac != head.mac:
+            breaks.append(Break(chain, head.seq, "not_as_anchored"))
     return tuple(breaks)
+
+
+def _next_anchor(previous: AccessAnchorRecord | None, at: str) -> AccessAnchorRecord:
+    chains = sorted(set(chain_names()) | set(previous.heads if previous else {}))
+    return AccessAnchorRecord(
+        seq=previous.seq + 1 if previous else 1,
+        at=at,
+        heads={chain: _head(chain) for chain in chains},
+        prev_mac=previous.mac if previous else GENESIS,
+    )
 
 
 def write_anchor(now: datetime) -> AnchorReport:
@@ -65,19 +72,12 @@ def write_anchor(now: datetime) -> AnchorReport:
     at = iso_micro(now)
     for _ in range(_MAX_ATTEMPTS):
         previous = access_anchors.latest()
-        chains = sorted(set(chain_names()) | set(previous["heads"] if previous else {}))
-        anchor: dict[str, Any] = {
-            "seq": int(previous["seq"]) + 1 if previous else 1,
-            "at": at,
-            "heads": {chain: _head(chain) for chain in chains},
-            "prevMac": str(previous["mac"]) if previous else GENESIS,
-        }
-        anchor["mac"] = record_mac(key, anchor["prevMac"], anchor)
+        anchor = sign(key, _next_anchor(previous, at))
         if access_anchors.put_new(anchor):
             return AnchorReport(
-                seq=anchor["seq"],
+                seq=anchor.seq,
                 at=at,
-                records=sum(h["seq"] for h in anchor["heads"].values()),
+                records=sum(head.seq for head in anchor.heads.values()),
                 breaks=_changed_since(previous) if previous else (),
             )
     raise AnchorNotWritten()

@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pydantic import Field
 
@@ -30,6 +29,7 @@ from partnercenter.audit.access_records import Problem, verify_range
 from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors
+from partnercenter.dal.access_records import AccessRecord
 from partnercenter.errors import ValidationFailed
 
 SKEW = timedelta(minutes=5)
@@ -98,12 +98,44 @@ class _Tally:
         )
 
 
-def _at(record: dict[str, Any]) -> datetime:
-    return parse_iso(str(record["at"]))
+@dataclass
+class _PeriodCount:
+    """Counts the records of [start, end] as verification visits them, per actor."""
+
+    start: datetime
+    end: datetime
+    in_period: int = 0
+    tallies: dict[str, _Tally] = field(default_factory=dict)
+
+    def __call__(self, record: AccessRecord) -> None:
+        at = parse_iso(record.at)
+        if not self.start <= at <= self.end:
+            return
+        self.in_period += 1
+        if record.actor_role == MEMBER_ROLE:
+            return
+        actor = self.tallies.setdefault(record.actor, _Tally(record.actor_role))
+        actor.records += 1
+        actor.members.add(record.subject)
+        actor.by_day[iso(at)[:10]].add(record.subject)
+
+    def actors(self, threshold: int) -> list[ActorActivity]:
+        """Flagged actors first, then by members reached."""
+        return sorted(
+            (tally.activity(actor, threshold) for actor, tally in self.tallies.items()),
+            key=lambda a: (not a.flagged, -a.members, a.actor),
+        )
 
 
 def _never() -> bool:
     return False
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if end < start:
+        raise ValidationFailed("from must not be after to.", fields=["from", "to"])
+    if end - start > MAX_PERIOD:
+        raise ValidationFailed("Review at most a year at a time.", fields=["from", "to"])
 
 
 def review_period(
@@ -113,26 +145,9 @@ def review_period(
 
     ``out_of_time`` ends the walk early, reported as incomplete.
     """
-    if end < start:
-        raise ValidationFailed("from must not be after to.", fields=["from", "to"])
-    if end - start > MAX_PERIOD:
-        raise ValidationFailed("Review at most a year at a time.", fields=["from", "to"])
+    _check_period(start, end)
     threshold = get_settings().access_review_daily_threshold
-    tallies: dict[str, _Tally] = {}
-    in_period = 0
-
-    def count(record: dict[str, Any]) -> None:
-        nonlocal in_period
-        at = _at(record)
-        if not start <= at <= end:
-            return
-        in_period += 1
-        if record.get("actorRole") != MEMBER_ROLE:
-            actor = tallies.setdefault(str(record["actor"]), _Tally(str(record["actorRole"])))
-            actor.records += 1
-            actor.members.add(str(record["subject"]))
-            actor.by_day[iso(at)[:10]].add(str(record["subject"]))
-
+    count = _PeriodCount(start, end)
     report = verify_range(
         access_anchors.last_at_or_before(iso_micro(shifted(start, -SKEW))),
         access_anchors.first_at_or_after(iso_micro(shifted(end, SKEW))),
@@ -140,10 +155,7 @@ def review_period(
         out_of_time,
         MAX_RECORDS,
     )
-    actors = sorted(
-        (tally.activity(actor, threshold) for actor, tally in tallies.items()),
-        key=lambda a: (not a.flagged, -a.members, a.actor),
-    )
+    actors = count.actors(threshold)
     return AccessReview(
         period_from=iso(start),
         period_to=iso(end),
@@ -153,7 +165,7 @@ def review_period(
         from_anchor=report.from_anchor,
         to_anchor=report.to_anchor,
         records_verified=report.records,
-        records_in_period=in_period,
+        records_in_period=count.in_period,
         complete=report.complete,
         daily_member_threshold=threshold,
         actors=actors,
@@ -190,9 +202,10 @@ def monthly_review(
     It anchors first: run after the month's end plus ``SKEW``, that anchor closes the month."""
     from partnercenter.audit.anchors import write_anchor
     from partnercenter.dal import access_reviews
+    from partnercenter.dal.access_reviews import AccessReviewRecord
 
     write_anchor(now)
     period, start, end = previous_month(moment)
     review = review_period(start, end, now, out_of_time)
-    access_reviews.put({"period": period, **review.model_dump(by_alias=True)})
+    access_reviews.put(AccessReviewRecord(period, review.model_dump(by_alias=True)))
     return review

@@ -1,9 +1,11 @@
 """AccessRecordsTable: several append-only chains (``chain`` = ``access#0`` ...), each
-record's seq one above the last of its chain."""
+record's seq one above the last of its chain. Domain code sees ``AccessRecord``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from partnercenter.config import get_settings
@@ -11,7 +13,71 @@ from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item
 
 
-def latest(chain: str) -> dict[str, Any] | None:
+def canonical(values: dict[str, Any]) -> str:
+    """The text a chain MAC covers: every stored attribute but ``mac``, in a fixed order."""
+    fields = {k: values[k] for k in sorted(values) if k != "mac"}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """Who (actor and role) did what (action) to whose data (a pseudonym), when, from where;
+    ``mac`` chains it to the record before (``prev_mac``)."""
+
+    chain: str
+    seq: int
+    at: str
+    actor: str
+    actor_role: str
+    subject: str
+    action: str
+    source_ip: str
+    prev_mac: str
+    mac: str = ""
+    # As read: the text of the item as stored (any attribute added to it included), so that a
+    # changed item never verifies. Not copied by ``replace``: a changed record is signed anew.
+    stored_text: str | None = field(default=None, init=False, compare=False, repr=False)
+
+    def signed_text(self) -> str:
+        """What the record's ``mac`` covers."""
+        return self.stored_text if self.stored_text is not None else canonical(_values(self))
+
+
+def _values(record: AccessRecord) -> dict[str, Any]:
+    values = {
+        "chain": record.chain,
+        "seq": record.seq,
+        "at": record.at,
+        "actor": record.actor,
+        "actorRole": record.actor_role,
+        "subject": record.subject,
+        "action": record.action,
+        "sourceIp": record.source_ip,
+        "prevMac": record.prev_mac,
+    }
+    return {**values, "mac": record.mac} if record.mac else values
+
+
+def _record(item: dict[str, Any]) -> AccessRecord:
+    values = from_item(item)
+    # Read leniently: an attribute removed or retyped shows as a MAC that does not match.
+    record = AccessRecord(
+        chain=str(values["chain"]),
+        seq=int(values["seq"]),
+        at=str(values.get("at", "")),
+        actor=str(values.get("actor", "")),
+        actor_role=str(values.get("actorRole", "")),
+        subject=str(values.get("subject", "")),
+        action=str(values.get("action", "")),
+        source_ip=str(values.get("sourceIp", "")),
+        prev_mac=str(values.get("prevMac", "")),
+        mac=str(values.get("mac", "")),
+    )
+    object.__setattr__(record, "stored_text", canonical(values))
+    return record
+
+
+def latest(chain: str) -> AccessRecord | None:
     """The chain's head: its record with the highest seq."""
     answer = client("dynamodb").query(
         TableName=get_settings().access_records_table,
@@ -22,26 +88,26 @@ def latest(chain: str) -> dict[str, Any] | None:
         ConsistentRead=True,
     )
     items = answer.get("Items", [])
-    return from_item(items[0]) if items else None
+    return _record(items[0]) if items else None
 
 
-def get(chain: str, seq: int) -> dict[str, Any] | None:
+def get(chain: str, seq: int) -> AccessRecord | None:
     answer = client("dynamodb").get_item(
         TableName=get_settings().access_records_table,
         Key={"chain": {"S": chain}, "seq": {"N": str(seq)}},
         ConsistentRead=True,
     )
-    return from_item(answer["Item"]) if "Item" in answer else None
+    return _record(answer["Item"]) if "Item" in answer else None
 
 
-def append(record: dict[str, Any]) -> bool:
+def append(record: AccessRecord) -> bool:
     """Store ``record`` (it names its chain) unless its seq is taken: another writer won."""
     from botocore.exceptions import ClientError
 
     try:
         client("dynamodb").put_item(
             TableName=get_settings().access_records_table,
-            Item=to_item(record),
+            Item=to_item(_values(record)),
             ConditionExpression="attribute_not_exists(seq)",
         )
     except ClientError as exc:
@@ -53,7 +119,7 @@ def append(record: dict[str, Any]) -> bool:
 
 def iterate(
     chain: str, after_seq: int = 0, through_seq: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[AccessRecord]:
     """The chain's records above ``after_seq`` (up to ``through_seq``), in seq order."""
     condition, values = "chain = :c AND seq > :s", {":s": {"N": str(after_seq)}}
     if through_seq is not None:
@@ -68,4 +134,4 @@ def iterate(
     )
     for page in pages:
         for item in page.get("Items", []):
-            yield from_item(item)
+            yield _record(item)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import to_item
 
 
-def put(review: dict[str, Any]) -> None:
-    """Store (or replace, when a run is repeated) the review of ``review["period"]``."""
+@dataclass(frozen=True)
+class AccessReviewRecord:
+    """One month's review (``period`` = ``YYYY-MM``): ``summary`` is the review as reported."""
+
+    period: str
+    summary: Mapping[str, object]
+
+
+def put(review: AccessReviewRecord) -> None:
+    """Store (or replace, when a run is repeated) the review of its period."""
     table = get_settings().access_reviews_table
     if not table:
         raise RuntimeError("ACCESS_REVIEWS_TABLE is not configured")
-    client("dynamodb").put_item(TableName=table, Item=to_item(review))
+    item = {**review.summary, "period": review.period}
+    client("dynamodb").put_item(TableName=table, Item=to_item(item))

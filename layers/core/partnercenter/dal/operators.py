@@ -66,6 +66,16 @@ def operator_account(username: str) -> OperatorAccount | None:
     )
 
 
+@dataclass(frozen=True)
+class OperatorSessionRecord:
+    """An operator's last sign-out (epoch seconds): every token issued until then is refused.
+    Kept until ``expires_at`` (DynamoDB's TTL), past the life of any token it could refuse."""
+
+    operator_id: str
+    signed_out_at: int
+    expires_at: int
+
+
 def signed_out_at(operator_id: str) -> int:
     """When the operator last signed out (epoch seconds), 0 if never (or long ago)."""
     item: dict[str, Any] = (
@@ -82,17 +92,20 @@ def signed_out_at(operator_id: str) -> int:
     return int(item.get("signedOutAt", {}).get("N", "0"))
 
 
-def set_signed_out(operator_id: str, at: int, expires_at: int) -> None:
-    """Record a sign-out at ``at``; a later one already recorded stays (never moves back)."""
+def sign_out_unless_later(session: OperatorSessionRecord) -> None:
+    """Record the sign-out; a later one already recorded stays (a sign-out never moves back)."""
     from botocore.exceptions import ClientError
 
     try:
         client("dynamodb").update_item(
             TableName=_table(),
-            Key={"operatorId": {"S": operator_id}},
+            Key={"operatorId": {"S": session.operator_id}},
             UpdateExpression="SET signedOutAt = :at, expiresAt = :expires",
             ConditionExpression="attribute_not_exists(signedOutAt) OR signedOutAt < :at",
-            ExpressionAttributeValues={":at": {"N": str(at)}, ":expires": {"N": str(expires_at)}},
+            ExpressionAttributeValues={
+                ":at": {"N": str(session.signed_out_at)},
+                ":expires": {"N": str(session.expires_at)},
+            },
         )
     except ClientError as exc:
         if _error_code(exc) != "ConditionalCheckFailedException":

@@ -6,12 +6,13 @@ returns them in effective order; ``pk = VERSION#<version>`` guards the version's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item
-from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 
 VERSIONS = "VERSIONS"
 
@@ -20,7 +21,46 @@ class VersionTaken(Exception):
     """A version of that name was published before."""
 
 
-def published() -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PolicyVersionRecord:
+    """A published version: ``document`` names the packaged document whose text applies."""
+
+    version: str
+    effective_at: str
+    material: bool
+    summary: str
+    published_at: str
+    published_by: str
+    document: str
+
+
+def _values(record: PolicyVersionRecord) -> dict[str, Any]:
+    return {
+        "pk": VERSIONS,
+        "sk": f"{record.effective_at}#{record.version}",
+        "version": record.version,
+        "effectiveAt": record.effective_at,
+        "material": record.material,
+        "summary": record.summary,
+        "publishedAt": record.published_at,
+        "publishedBy": record.published_by,
+        "document": record.document,
+    }
+
+
+def _record(values: dict[str, Any]) -> PolicyVersionRecord:
+    return PolicyVersionRecord(
+        version=values["version"],
+        effective_at=values["effectiveAt"],
+        material=bool(values["material"]),
+        summary=values["summary"],
+        published_at=values["publishedAt"],
+        published_by=values.get("publishedBy", ""),
+        document=values["document"],
+    )
+
+
+def published() -> list[PolicyVersionRecord]:
     """Every published version, latest effective date first (a handful, one Query)."""
     table = get_settings().policy_versions_table
     if not table:
@@ -32,31 +72,33 @@ def published() -> list[dict[str, Any]]:
         ExpressionAttributeValues={":v": {"S": VERSIONS}},
         ScanIndexForward=False,
     )
-    return [from_item(item) for page in pages for item in page.get("Items", [])]
+    return [_record(from_item(item)) for page in pages for item in page.get("Items", [])]
 
 
-def publish(version: dict[str, Any]) -> None:
-    """Store the version and its uniqueness guard together."""
+def publish(record: PolicyVersionRecord) -> None:
+    """Store the version and its uniqueness guard together; VersionTaken if the name was."""
     table = get_settings().policy_versions_table
     if not table:
         raise RuntimeError("POLICY_VERSIONS_TABLE is not configured")
-    name = version["version"]
-    item = {"pk": VERSIONS, "sk": f"{version['effectiveAt']}#{name}", **version}
-    guard = {"pk": f"VERSION#{name}", "sk": "GUARD"}
+    guard = {"pk": f"VERSION#{record.version}", "sk": "GUARD"}
+    transaction = Transaction().add(
+        "name_guard",
+        Entry(
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": to_item(guard),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ),
+    )
+    transaction.add(
+        "version", Entry({"Put": {"TableName": table, "Item": to_item(_values(record))}})
+    )
     try:
-        write(
-            [
-                {
-                    "Put": {
-                        "TableName": table,
-                        "Item": to_item(guard),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": table, "Item": to_item(item)}},
-            ]
-        )
+        transaction.commit()
     except TransactionCancelled as cancelled:
-        if cancelled.failed(0):
+        if cancelled.failed("name_guard"):
             raise VersionTaken() from None
         raise

@@ -8,8 +8,8 @@ scanning 90 days of records when it mops up what TTL has not removed yet.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
@@ -32,9 +32,25 @@ def expiry_partitions(now_epoch: int, lookback: timedelta) -> list[str]:
     return [f"{day:%Y-%m-%d}#{shard}" for day in days for shard in range(EXPIRY_SHARDS)]
 
 
-def put(record: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class UsageRecord:
+    """One served member request: ``at`` is the time with the request id (unique per member),
+    ``route`` the resource path, never a concrete path that might carry ids."""
+
+    member_id: str
+    at: str
+    route: str
+    source_ip: str
+    expires_at_epoch: int
+
+
+def put(record: UsageRecord) -> None:
     item = {
-        **record,
-        "expiryPartition": expiry_partition(int(record["expiresAtEpoch"]), str(record["memberId"])),
+        "memberId": record.member_id,
+        "at": record.at,
+        "route": record.route,
+        "sourceIp": record.source_ip,
+        "expiresAtEpoch": record.expires_at_epoch,
+        "expiryPartition": expiry_partition(record.expires_at_epoch, record.member_id),
     }
     client("dynamodb").put_item(TableName=get_settings().usage_records_table, Item=to_item(item))

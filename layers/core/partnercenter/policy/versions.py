@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, StringConstraints
 from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import policy_versions as versions_dal
+from partnercenter.dal.policy_versions import PolicyVersionRecord
 from partnercenter.errors import Conflict, NoticeTooShort
 from partnercenter.policy import CURRENT_VERSION, korean_original, packaged_document
 
@@ -37,20 +38,20 @@ class PublishedVersion:
     document: str  # the packaged version whose text applies
 
 
-def _version(item: dict[str, Any]) -> PublishedVersion:
+def _version(record: PolicyVersionRecord) -> PublishedVersion:
     return PublishedVersion(
-        version=item["version"],
-        effective_at=parse_iso(item["effectiveAt"]),
-        material=bool(item["material"]),
-        summary=item["summary"],
-        published_at=item["publishedAt"],
-        document=item["document"],
+        version=record.version,
+        effective_at=parse_iso(record.effective_at),
+        material=record.material,
+        summary=record.summary,
+        published_at=record.published_at,
+        document=record.document,
     )
 
 
 def published_versions() -> list[PublishedVersion]:
     """Every published version, latest effective date first."""
-    return [_version(item) for item in versions_dal.published()]
+    return [_version(record) for record in versions_dal.published()]
 
 
 def effective_version(
@@ -171,13 +172,20 @@ def publish_version(
         published_at=iso(now),
         notice_days=days,
     )
-    item = published.model_dump(by_alias=True, exclude={"notice_days"})
-    item["publishedBy"] = operator.member_id
-    item["document"] = (
-        request.version if packaged_document(request.version) is not None else CURRENT_VERSION
+    record = PolicyVersionRecord(
+        version=published.version,
+        effective_at=published.effective_at,
+        material=published.material,
+        summary=published.summary,
+        published_at=published.published_at,
+        published_by=operator.member_id,
+        # The packaged document of the same version if one ships, else the baseline's text.
+        document=request.version
+        if packaged_document(request.version) is not None
+        else CURRENT_VERSION,
     )
     try:
-        versions_dal.publish(item)
+        versions_dal.publish(record)
     except versions_dal.VersionTaken:
         raise Conflict("That version was already published; name the new version.") from None
     return published

@@ -169,15 +169,15 @@ def withdraw_on_request(
 def _check_agency(member_id: str, privacy_request_id: str) -> None:
     """A proxy withdraws a member only through a deletion request whose agency was checked."""
     filed = privacy_requests_dal.get(privacy_request_id)
-    if filed is None or filed.get("memberId") != member_id or filed.get("channel") != "proxy":
+    if filed is None or filed.member_id != member_id or filed.channel != "proxy":
         raise NotFound("No proxy privacy request with this id for this member.")
-    if filed.get("kind") != "delete":
+    if filed.kind != "delete":
         raise ValidationFailed(
             "A proxy withdraws a member through a deletion request (kind delete); file one with "
             "the proof of agency for this.",
             fields=["proxy.privacyRequestId"],
         )
-    if not filed.get("evidenceCheckedAt"):
+    if filed.agency_unchecked:
         raise ProxyEvidenceUnchecked(
             "A proxy's withdrawal request is carried out only once an operator has checked the "
             "proof of agency (POST /admin/privacy-requests/{requestId}/evidence-checked)."

@@ -11,10 +11,9 @@ named by ``memberId`` (never their name, phone or login ID).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
@@ -23,13 +22,13 @@ from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import provisions as provisions_dal
-from partnercenter.dal import transactions
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
+from partnercenter.dal.provisions import LegalBasis, ProvisionConsentRecord, ProvisionRecord
+from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
 from partnercenter.members.session import current_member
 from partnercenter.policy import policy_document
 
-LegalBasis = Literal["consent", "fee_settlement", "statute"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ItemName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{1,40}$")]
 Items = Annotated[list[ItemName], Field(min_length=1, max_length=20)]
@@ -97,103 +96,89 @@ def _check_items(items: list[str]) -> list[str]:
     return sorted(set(items))
 
 
-def _consent_sk(recipient: str, purpose: str) -> str:
-    # Not a secret: recipient and purpose are public facts about the third party.
-    digest = hashlib.sha256(f"{recipient}\x00{purpose}".encode()).hexdigest()[:40]
-    return f"CONSENT#{digest}"
-
-
 def give_provision_consent(
     caller: Caller, request: ProvisionConsentRequest, now: datetime
 ) -> ProvisionConsent:
     """The member's consent (or refusal) to one recipient and purpose; the latest decision wins."""
     current_member(caller)
-    items = _check_items(request.items)
-    sk = _consent_sk(request.recipient, request.purpose)
-    consent = ProvisionConsent(
+    decision = ProvisionConsentRecord(
+        member_id=caller.member_id,
         recipient=request.recipient,
         purpose=request.purpose,
-        items=items,
+        items=tuple(_check_items(request.items)),
         retention_period=request.retention_period,
         agreed=request.agreed,
         at=iso(now),
     )
-    values = consent.model_dump(by_alias=True)
     record_own_access(caller, "change_provision_consent")
-    transactions.write(
-        [
-            provisions_dal.replace_entry({"memberId": caller.member_id, "sk": sk, **values}),
-            provisions_dal.put_entry(
-                {
-                    "memberId": caller.member_id,
-                    "sk": f"CONSENTLOG#{iso(now)}#{uuid.uuid4()}",
-                    "consentKey": sk,
-                    **values,
-                }
-            ),
-        ]
+    Transaction().add("consent", provisions_dal.current_consent_entry(decision)).add(
+        "consent_log", provisions_dal.consent_log_entry(decision)
+    ).commit()
+    return ProvisionConsent(
+        recipient=decision.recipient,
+        purpose=decision.purpose,
+        items=list(decision.items),
+        retention_period=decision.retention_period,
+        agreed=decision.agreed,
+        at=decision.at,
     )
-    return consent
 
 
-def _consent_condition(
-    consent: dict[str, Any], items: list[str], retention_period: str
-) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The consent still says yes, unchanged since read, covering these items and period."""
-    names = {"#agreed": "agreed", "#at": "at", "#items": "items", "#period": "retentionPeriod"}
-    values: dict[str, Any] = {":yes": True, ":at": consent["at"], ":period": retention_period}
-    parts = ["#agreed = :yes", "#at = :at", "#period = :period"]
-    for i, item in enumerate(items):
-        values[f":i{i}"] = item
-        parts.append(f"contains(#items, :i{i})")
-    return " AND ".join(parts), names, values
-
-
-def _consent_covers(consent: dict[str, Any] | None, items: list[str], period: str) -> bool:
+def _consent_covers(
+    consent: ProvisionConsentRecord | None, items: tuple[str, ...], period: str
+) -> bool:
     return bool(
         consent
-        and consent.get("agreed") is True
-        and set(items) <= set(consent.get("items", []))
-        and consent.get("retentionPeriod") == period
+        and consent.agreed
+        and set(items) <= set(consent.items)
+        and consent.retention_period == period
     )
 
 
-def record_provision(
-    operator: Caller, member_id: str, request: ProvisionRequest, now: datetime
-) -> Provision:
-    """Record one provision of the member's data to a third party (R-USE-2)."""
-    items = _check_items(request.items)
+def _relied_on_consent(
+    member_id: str, request: ProvisionRequest, items: tuple[str, ...]
+) -> tuple[str, Entry]:
+    """The condition a consent-based provision commits under: the consent read now still covers
+    it when the provision is written (R-USE-2). Also when that consent was given."""
+    consent = provisions_dal.get_consent(member_id, request.recipient, request.purpose)
+    if consent is None or not _consent_covers(consent, items, request.retention_period):
+        raise ProvisionConsentMissing()
+    return consent.at, provisions_dal.agreement_unchanged(consent, items, request.retention_period)
+
+
+def _check_provision(member_id: str, request: ProvisionRequest) -> tuple[str, ...]:
+    items = tuple(_check_items(request.items))
     if (request.legal_basis == "statute") != (request.statute is not None):
         raise ValidationFailed(
             "Name the statute exactly when the legal basis is a statute.", fields=["statute"]
         )
     if members_dal.get_member(member_id) is None:
         raise NotFound("No such member.")
-    provision = Provision(
+    return items
+
+
+def record_provision(
+    operator: Caller, member_id: str, request: ProvisionRequest, now: datetime
+) -> Provision:
+    """Record one provision of the member's data to a third party (R-USE-2)."""
+    items = _check_provision(member_id, request)
+    transaction, consent_at = Transaction(), None
+    if request.legal_basis == "consent":
+        consent_at, relied_on = _relied_on_consent(member_id, request, items)
+        transaction.add("consent", relied_on)
+    provision = ProvisionRecord(
+        member_id=member_id,
         provision_id=str(uuid.uuid4()),
         recipient=request.recipient,
         purpose=request.purpose,
         items=items,
         retention_period=request.retention_period,
         legal_basis=request.legal_basis,
-        statute=request.statute,
         provided_at=iso(now),
+        statute=request.statute,
+        consent_at=consent_at,
     )
-    writes: list[dict[str, Any]] = []
-    if request.legal_basis == "consent":
-        sk = _consent_sk(request.recipient, request.purpose)
-        consent = provisions_dal.get(member_id, sk)
-        if consent is None or not _consent_covers(consent, items, request.retention_period):
-            raise ProvisionConsentMissing()
-        provision.consent_at = str(consent["at"])
-        condition, names, values = _consent_condition(consent, items, request.retention_period)
-        writes.append(provisions_dal.condition_entry(member_id, sk, condition, names, values))
-    ledger_sk = f"{provisions_dal.PROVISION}{provision.provided_at}#{provision.provision_id}"
-    writes.append(
-        provisions_dal.put_entry(
-            {"memberId": member_id, "sk": ledger_sk, **provision.model_dump(by_alias=True)}
-        )
-    )
+    transaction.add("provision", provisions_dal.provision_entry(provision))
     record_access(
         actor=operator.member_id,
         actor_role="operator",
@@ -202,17 +187,27 @@ def record_provision(
         source_ip=operator.source_ip,
     )
     try:
-        transactions.write(writes)
-    except transactions.TransactionCancelled as cancelled:
-        if request.legal_basis == "consent" and cancelled.failed(0):
+        transaction.commit()
+    except TransactionCancelled as cancelled:
+        if cancelled.failed("consent"):
             # The member changed their consent between our read and the write.
             raise ProvisionConsentMissing() from None
         raise
-    return provision
+    return _provision(provision)
 
 
-def _provision(row: dict[str, Any]) -> Provision:
-    return Provision.model_validate({k: v for k, v in row.items() if k not in {"memberId", "sk"}})
+def _provision(provision: ProvisionRecord) -> Provision:
+    return Provision(
+        provision_id=provision.provision_id,
+        recipient=provision.recipient,
+        purpose=provision.purpose,
+        items=list(provision.items),
+        retention_period=provision.retention_period,
+        legal_basis=provision.legal_basis,
+        statute=provision.statute,
+        provided_at=provision.provided_at,
+        consent_at=provision.consent_at,
+    )
 
 
 # The member's own list is the only route that pages provisions (the export takes one page).
@@ -221,11 +216,11 @@ DISCLOSURES_ROUTE = "GET /members/me/disclosures"
 
 def provisions_of(member_id: str, limit: int, next_token: str | None) -> ProvisionList:
     scope = PageScope(DISCLOSURES_ROUTE, member_id)
-    rows, last_key = provisions_dal.query_provisions(
+    page, last_key = provisions_dal.query_provisions(
         member_id, limit, decode_token(next_token, scope)
     )
     return ProvisionList(
-        items=[_provision(r) for r in rows], next_token=encode_token(last_key, scope)
+        items=[_provision(p) for p in page], next_token=encode_token(last_key, scope)
     )
 
 

@@ -18,8 +18,9 @@ keeps as proof that requests were answered in time.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import Field, StringConstraints
 
@@ -30,6 +31,20 @@ from partnercenter.crypto import FieldCipher
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as requests_dal
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
+from partnercenter.dal.privacy_requests import (
+    ANSWERED,
+    DELAYED,
+    MEMBER,
+    OPEN,
+    PROXY,
+    AnswerRecord,
+    Channel,
+    EvidenceReference,
+    EvidenceType,
+    Outcome,
+    PrivacyRequestRecord,
+    RequestKind,
+)
 from partnercenter.errors import (
     Conflict,
     NotFound,
@@ -41,16 +56,13 @@ from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 
+RequestState: TypeAlias = requests_dal.RequestState  # the queue's filter on its routes
+
 # By law a request is answered within 10 days of its receipt (R-RIGHT-3).
 ANSWER_WITHIN = timedelta(days=10)
-OPEN, DELAYED, ANSWERED = "open", "delayed", "answered"
-MEMBER, PROXY = "member", "proxy"
 DISCLOSED_PROVISIONS = 100  # a view answer lists at most this many provisions
 DATA_DESTROYED_REASON = "The member's data has been destroyed; nothing is held to act on."
 
-RequestKind = Literal["view", "correct", "delete", "suspend"]
-RequestState = Literal["open", "delayed", "answered"]
-Outcome = Literal["done", "delayed", "refused"]
 FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -60,7 +72,7 @@ class PrivacyRequestFiling(ApiModel):
 
 
 class Evidence(ApiModel):
-    type: Literal["power_of_attorney", "seal_certificate"]
+    type: EvidenceType
     # Where the document is filed (e.g. "dms:2026/118"), never the document or a name.
     reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/#-]{1,200}$")]
 
@@ -97,7 +109,7 @@ class ProxyState(ApiModel):
 class PrivacyRequest(ApiModel):
     request_id: str
     kind: RequestKind
-    channel: Literal["member", "proxy"]
+    channel: Channel
     state: RequestState
     received_at: str
     due_at: str
@@ -147,10 +159,6 @@ def default_objection_path() -> str:
 
 
 # ---------------------------------------------------------------------------- views
-def _withheld(row: dict[str, Any]) -> bool:
-    return row["channel"] == PROXY and not row.get("evidenceCheckedAt")
-
-
 def _field(request_id: str, name: str) -> str:
     return f"privacyRequest:{request_id}:{name}"
 
@@ -161,40 +169,44 @@ def _open(cipher: FieldCipher | None, request_id: str, name: str, token: str | N
     return cipher.open(_field(request_id, name), token)
 
 
+def _proxy_state(filed: PrivacyRequestRecord) -> ProxyState | None:
+    if filed.channel != PROXY:
+        return None
+    return ProxyState(
+        evidence=[Evidence(type=e.type, reference=e.reference) for e in filed.evidence or ()],
+        evidence_checked_at=filed.evidence_checked_at,
+    )
+
+
+def _answer_given(
+    filed: PrivacyRequestRecord, given: AnswerRecord, opener: FieldCipher | None
+) -> AnswerGiven:
+    return AnswerGiven(
+        outcome=given.outcome,
+        reason=given.reason or _open(opener, filed.request_id, "reason", given.reason_enc),
+        objection_path=given.objection_path,
+        answered_at=given.answered_at,
+    )
+
+
 def _view(
-    row: dict[str, Any], now: datetime, cipher: FieldCipher | None, *, withhold: bool
+    filed: PrivacyRequestRecord, now: datetime, cipher: FieldCipher | None, *, withhold: bool
 ) -> PrivacyRequest:
     """The request as its viewer may see it; member data only if not withheld and opened."""
-    request_id = row["requestId"]
     opener = None if withhold else cipher
     return PrivacyRequest(
-        request_id=request_id,
-        kind=row["kind"],
-        channel=row["channel"],
-        state=row["state"],
-        received_at=row["receivedAt"],
-        due_at=row["dueAt"],
-        overdue=row["state"] == OPEN and now > parse_iso(row["dueAt"]),
+        request_id=filed.request_id,
+        kind=filed.kind,
+        channel=filed.channel,
+        state=filed.state,
+        received_at=filed.received_at,
+        due_at=filed.due_at,
+        overdue=filed.state == OPEN and now > parse_iso(filed.due_at),
         member_data_withheld=withhold,
-        member_id=None if withhold else row["memberId"],
-        details=_open(opener, request_id, "details", row.get("detailsEnc")),
-        proxy=(
-            ProxyState(
-                evidence=[Evidence.model_validate(e) for e in row["evidence"]],
-                evidence_checked_at=row.get("evidenceCheckedAt"),
-            )
-            if row["channel"] == PROXY
-            else None
-        ),
-        answers=[
-            AnswerGiven(
-                outcome=a["outcome"],
-                reason=a.get("reason") or _open(opener, request_id, "reason", a.get("reasonEnc")),
-                objection_path=a.get("objectionPath"),
-                answered_at=a["answeredAt"],
-            )
-            for a in row.get("answers", [])
-        ],
+        member_id=None if withhold else filed.member_id,
+        details=_open(opener, filed.request_id, "details", filed.details_enc),
+        proxy=_proxy_state(filed),
+        answers=[_answer_given(filed, given, opener) for given in filed.answers],
     )
 
 
@@ -208,45 +220,47 @@ def _record(actor: Caller, role: str, member_id: str, action: str) -> None:
     )
 
 
-def _operator_view(operator: Caller, row: dict[str, Any], now: datetime) -> PrivacyRequest:
+def _operator_view(operator: Caller, filed: PrivacyRequestRecord, now: datetime) -> PrivacyRequest:
     """An operator's view; opening the member's data leaves an access record (R-SEC-2)."""
-    if _withheld(row):
-        return _view(row, now, None, withhold=True)
-    _record(operator, "operator", row["memberId"], "view_privacy_request")
-    return _view(row, now, member_cipher(row["memberId"]), withhold=False)
+    if filed.agency_unchecked:
+        return _view(filed, now, None, withhold=True)
+    _record(operator, "operator", filed.member_id, "view_privacy_request")
+    return _view(filed, now, member_cipher(filed.member_id), withhold=False)
 
 
 # ---------------------------------------------------------------------------- filing
 def _file(
     member_id: str,
-    kind: str,
+    kind: RequestKind,
     details: str | None,
     now: datetime,
     proxy: ProxyRequestFiling | None = None,
     filed_by: str | None = None,
-) -> dict[str, Any]:
+) -> PrivacyRequestRecord:
     request_id = str(uuid.uuid4())
     cipher = member_cipher(member_id)
     if cipher is None:
         raise NotFound("No such member.")
-    row: dict[str, Any] = {
-        "requestId": request_id,
-        "memberId": member_id,
-        "kind": kind,
-        "channel": PROXY if proxy else MEMBER,
-        "state": OPEN,
-        "receivedAt": iso(now),
-        "dueAt": iso(now + ANSWER_WITHIN),
-        "detailsEnc": (
+    filed = PrivacyRequestRecord(
+        request_id=request_id,
+        member_id=member_id,
+        kind=kind,
+        channel=PROXY if proxy else MEMBER,
+        state=OPEN,
+        received_at=iso(now),
+        due_at=iso(now + ANSWER_WITHIN),
+        details_enc=(
             cipher.seal(_field(request_id, "details"), details) if details is not None else None
         ),
-        "evidence": (
-            [e.model_dump(by_alias=True) for e in proxy.proxy.evidence] if proxy else None
+        evidence=(
+            tuple(EvidenceReference(e.type, e.reference) for e in proxy.proxy.evidence)
+            if proxy
+            else None
         ),
-        "filedBy": filed_by,
-    }
-    requests_dal.put_new(row)
-    return {k: v for k, v in row.items() if v is not None}
+        filed_by=filed_by,
+    )
+    requests_dal.put_new(filed)
+    return filed
 
 
 def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) -> PrivacyRequest:
@@ -254,8 +268,8 @@ def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) ->
     # Rights the law gives at any time: open during a suspension and before new consent.
     current_member(caller, require_policy_consent=False, allow_suspended=True)
     _record(caller, "member", caller.member_id, "file_privacy_request")
-    row = _file(caller.member_id, filing.kind, filing.details, now)
-    return _view(row, now, member_cipher(caller.member_id), withhold=False)
+    filed = _file(caller.member_id, filing.kind, filing.details, now)
+    return _view(filed, now, member_cipher(caller.member_id), withhold=False)
 
 
 def list_own_requests(
@@ -265,14 +279,14 @@ def list_own_requests(
     # Rights the law gives at any time: open during a suspension and before new consent.
     current_member(caller, require_policy_consent=False, allow_suspended=True)
     scope = PageScope("GET /members/me/privacy-requests", caller.member_id)
-    rows, last_key = requests_dal.query_by_member(
+    page, last_key = requests_dal.query_by_member(
         caller.member_id, limit, decode_token(next_token, scope)
     )
     _record(caller, "member", caller.member_id, "view_privacy_requests")
     cipher = member_cipher(caller.member_id)
     # Nothing is withheld from the member themselves, whoever filed the request.
     return PrivacyRequestList(
-        items=[_view(r, now, cipher, withhold=False) for r in rows],
+        items=[_view(filed, now, cipher, withhold=False) for filed in page],
         next_token=encode_token(last_key, scope),
     )
 
@@ -284,8 +298,8 @@ def file_proxy_request(
     if members_dal.get_member(filing.member_id) is None:
         raise NotFound("No such member.")
     _record(operator, "operator", filing.member_id, "file_proxy_privacy_request")
-    row = _file(filing.member_id, filing.kind, filing.details, now, filing, operator.member_id)
-    return _view(row, now, None, withhold=True)
+    filed = _file(filing.member_id, filing.kind, filing.details, now, filing, operator.member_id)
+    return _view(filed, now, None, withhold=True)
 
 
 # ---------------------------------------------------------------------------- operator
@@ -294,26 +308,26 @@ def list_requests(
 ) -> PrivacyRequestList:
     """The queue in ``state``, earliest due date first: overdue requests lead."""
     scope = PageScope("GET /admin/privacy-requests", operator.member_id, {"state": state})
-    rows, last_key = requests_dal.query_by_state(state, limit, decode_token(next_token, scope))
+    page, last_key = requests_dal.query_by_state(state, limit, decode_token(next_token, scope))
     ciphers: dict[str, FieldCipher | None] = {}
     items = []
-    for row in rows:
-        if _withheld(row):
-            items.append(_view(row, now, None, withhold=True))
+    for filed in page:
+        if filed.agency_unchecked:
+            items.append(_view(filed, now, None, withhold=True))
             continue
-        member_id = row["memberId"]
+        member_id = filed.member_id
         if member_id not in ciphers:  # one key unwrap and one access record per member a page
             _record(operator, "operator", member_id, "view_privacy_requests")
             ciphers[member_id] = member_cipher(member_id)
-        items.append(_view(row, now, ciphers[member_id], withhold=False))
+        items.append(_view(filed, now, ciphers[member_id], withhold=False))
     return PrivacyRequestList(items=items, next_token=encode_token(last_key, scope))
 
 
-def _load(request_id: str) -> dict[str, Any]:
-    row = requests_dal.get(request_id)
-    if row is None:
+def _load(request_id: str) -> PrivacyRequestRecord:
+    filed = requests_dal.get(request_id)
+    if filed is None:
         raise NotFound("No such privacy request.")
-    return row
+    return filed
 
 
 def get_request(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
@@ -322,17 +336,79 @@ def get_request(operator: Caller, request_id: str, now: datetime) -> PrivacyRequ
 
 def check_evidence(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
     """The operator has checked the proof of agency: the member's data may now be disclosed."""
-    row = _load(request_id)
-    if row["channel"] != PROXY:
+    filed = _load(request_id)
+    if filed.channel != PROXY:
         raise NotFound("No such proxy request.")
-    updated = requests_dal.update(
-        request_id,
-        {"evidenceCheckedAt": iso(now), "evidenceCheckedBy": operator.member_id},
-        condition="channel = :proxy AND attribute_not_exists(evidenceCheckedAt)",
-        names={},
-        condition_values={":proxy": PROXY},
+    checked = requests_dal.check_evidence_once(request_id, iso(now), operator.member_id)
+    return _operator_view(operator, checked or _load(request_id), now)
+
+
+# ---------------------------------------------------------------------------- answering
+# What an answer moves the request to; a delay leaves it in the queue (R-RIGHT-3).
+_NEXT_STATE: dict[Outcome, RequestState] = {
+    "done": ANSWERED,
+    "delayed": DELAYED,
+    "refused": ANSWERED,
+}
+# After a "done" answer is stored: what it carries out for the request's kind. Each is made
+# (and checks it can be carried out) before anything is stored.
+_Carry = Callable[[Caller], Disclosure | None]
+_DATA_GONE = "The member's data is no longer held; refuse the request with that reason."
+
+
+def _nothing_more(_operator: Caller) -> Disclosure | None:
+    return None
+
+
+def _prepare_view(filed: PrivacyRequestRecord, cipher: FieldCipher) -> _Carry:
+    """A view done discloses the member's data as held: it must still be held."""
+    member = members_dal.get_member(filed.member_id)
+    if member is None:
+        raise NotFound(_DATA_GONE)
+
+    def disclose(operator: Caller) -> Disclosure:
+        _record(operator, "operator", filed.member_id, "disclose_member_data")
+        return _disclosure(member, cipher)
+
+    return disclose
+
+
+_PREPARE_DONE: dict[RequestKind, Callable[[PrivacyRequestRecord, FieldCipher], _Carry]] = {
+    "view": _prepare_view,
+}
+
+
+def _prepare(filed: PrivacyRequestRecord, answer: Answer, cipher: FieldCipher | None) -> _Carry:
+    """Refuse a done answer the request cannot take; what it carries out once stored."""
+    if answer.outcome != "done":
+        return _nothing_more
+    if filed.agency_unchecked:
+        raise ProxyEvidenceUnchecked()
+    if cipher is None:
+        raise NotFound(_DATA_GONE)
+    prepare = _PREPARE_DONE.get(filed.kind)
+    return prepare(filed, cipher) if prepare else _nothing_more
+
+
+def _given(
+    filed: PrivacyRequestRecord, answer: Answer, cipher: FieldCipher | None, now: datetime
+) -> AnswerRecord:
+    """The answer as stored: its reason sealed, and how to object unless it is done."""
+    reason = reason_enc = None
+    if cipher is None:
+        # The member was destroyed: free text can no longer be sealed, so a fixed reason stands.
+        reason = DATA_DESTROYED_REASON
+    elif answer.reason is not None:
+        reason_enc = cipher.seal(_field(filed.request_id, "reason"), answer.reason)
+    return AnswerRecord(
+        outcome=answer.outcome,
+        answered_at=iso(now),
+        reason=reason,
+        reason_enc=reason_enc,
+        objection_path=(
+            None if answer.outcome == "done" else answer.objection_path or default_objection_path()
+        ),
     )
-    return _operator_view(operator, updated or _load(request_id), now)
 
 
 def answer_request(
@@ -343,50 +419,22 @@ def answer_request(
         raise ValidationFailed(
             "A delayed or refused answer must give its reason.", fields=["reason"]
         )
-    row = _load(request_id)
-    if row["state"] == ANSWERED:
+    filed = _load(request_id)
+    if filed.state == ANSWERED:
         raise Conflict("This request was already answered.")
-    if answer.outcome == "done" and _withheld(row):
-        raise ProxyEvidenceUnchecked()
-    member_id = row["memberId"]
-    cipher = member_cipher(member_id)
-    member = members_dal.get_member(member_id) if row["kind"] == "view" else None
-    if answer.outcome == "done" and (cipher is None or (row["kind"] == "view" and not member)):
-        raise NotFound("The member's data is no longer held; refuse the request with that reason.")
-    given: dict[str, Any] = {"outcome": answer.outcome, "answeredAt": iso(now)}
-    if cipher is None:
-        # The member was destroyed: free text can no longer be sealed, so a fixed reason stands.
-        given["reason"] = DATA_DESTROYED_REASON
-    elif answer.reason is not None:
-        given["reasonEnc"] = cipher.seal(_field(request_id, "reason"), answer.reason)
-    if answer.outcome != "done":
-        given["objectionPath"] = answer.objection_path or default_objection_path()
-    _record(operator, "operator", member_id, "answer_privacy_request")
-    condition = "#state IN (:open, :delayed)"
-    if answer.outcome == "done":
-        # Atomically: a proxy's request is never done before its evidence is checked.
-        condition += " AND (channel = :member OR attribute_exists(evidenceCheckedAt))"
-    updated = requests_dal.update(
-        request_id,
-        {"state": DELAYED if answer.outcome == "delayed" else ANSWERED},
-        condition=condition,
-        names={"#state": "state"},
-        condition_values={
-            ":open": OPEN,
-            ":delayed": DELAYED,
-            **({":member": MEMBER} if answer.outcome == "done" else {}),
-        },
-        append={"answers": given},
+    cipher = member_cipher(filed.member_id)
+    carry_out = _prepare(filed, answer, cipher)
+    given = _given(filed, answer, cipher, now)
+    _record(operator, "operator", filed.member_id, "answer_privacy_request")
+    # Atomically: a proxy's request is never done before its evidence is checked.
+    answered = requests_dal.answer_if_open(
+        request_id, given, _NEXT_STATE[answer.outcome], agency_checked=answer.outcome == "done"
     )
-    if updated is None:
+    if answered is None:
         raise Conflict("The request changed meanwhile; load it and answer again.")
-    withhold = _withheld(updated)
-    result = AnswerResult.model_validate(
-        _view(updated, now, cipher, withhold=withhold).model_dump()
-    )
-    if answer.outcome == "done" and member is not None and cipher is not None:
-        _record(operator, "operator", member_id, "disclose_member_data")
-        result.disclosure = _disclosure(member, cipher)
+    view = _view(answered, now, cipher, withhold=answered.agency_unchecked)
+    result = AnswerResult.model_validate(view.model_dump())
+    result.disclosure = carry_out(operator)
     return result
 
 
