@@ -113,6 +113,24 @@ def test_a_token_of_another_route_is_refused(aws_stack: AwsStack) -> None:
     assert (refused.status, refused.body["code"]) == (422, "VALIDATION_FAILED")
 
 
+def test_a_sealed_position_outside_the_member_s_history_is_refused(aws_stack: AwsStack) -> None:
+    # R-SEC-2: even a token this route sealed resumes only within the member's own subject
+    # (real DynamoDB refuses such a start key; moto would answer from it).
+    from partnercenter.audit.history import ROUTE
+    from partnercenter.dal.pagination import PageScope, encode_token
+
+    member, other = stored_member(), stored_member()
+    position = {
+        "subject": {"S": subject_pseudonym(other.member_id)},
+        "at": {"S": "2026-11-01T00:00:00.000000Z"},
+        "chain": {"S": "access#0"},
+        "seq": {"N": "1"},
+    }
+    token = encode_token(position, PageScope(ROUTE, member.member_id))
+    refused = _history(member.member_id, nextToken=str(token))
+    assert (refused.status, refused.body["code"]) == (422, "VALIDATION_FAILED")
+
+
 def _member_with_one_of_each() -> Any:
     member = stored_member()
     consent = {**SETTLEMENT, "agreed": True}
