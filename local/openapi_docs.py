@@ -65,6 +65,20 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
         "R-RIGHT-1, R-IDV-3.",
         "patch-profile",
     ),
+    ("get", "/members/me/access-history"): OperationDoc(
+        "Who handled my data",
+        "The access records about the member, newest first: when, the actor's role "
+        "(`member`, `operator`, `system`; an operator never by name, login or id) and the "
+        "action. Paged with `limit` and the sealed `nextToken`; the view is itself recorded. "
+        "R-SEC-2, R-RIGHT-1.",
+    ),
+    ("get", "/members/me/export"): OperationDoc(
+        "Everything held about me, in one document",
+        "The profile (as `GET /members/me`), consent history, third-party provisions, privacy "
+        "requests and access history, newest first. Bounded to Lambda's 6 MB response: a "
+        "section cut short is named in `truncated`. Each export is an access record "
+        "(`export`). R-RIGHT-1, R-SEC-2.",
+    ),
     ("post", "/members/me/consents"): OperationDoc(
         "Agree to a policy version, or change marketing consent",
         "After a material policy change, member routes answer POLICY_CONSENT_REQUIRED until "

@@ -76,6 +76,7 @@ PAGINATED = [
     "/admin/privacy-requests",
     "/members/me/privacy-requests",
     "/members/me/disclosures",
+    "/members/me/access-history",
 ]
 RANGE_ROUTES = ["/admin/destruction-records", "/admin/access-review"]
 MONTH = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-31T23:59:59Z"}

@@ -11,6 +11,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item
+from partnercenter.dal.pagination import token_refused
 
 
 def canonical(values: dict[str, Any]) -> str:
@@ -135,3 +136,74 @@ def iterate(
     for page in pages:
         for item in page.get("Items", []):
             yield _record(item)
+
+
+# ---------------------------------------------------------------- a member's own history
+# GSI bySubject (subject, at) projects only the role and the action besides the keys: the
+# actor's id and the source IP cannot reach a member through it (R-SEC-2).
+SUBJECT_INDEX = "bySubject"
+_SUBJECT_START = {"subject", "at", "chain", "seq"}
+_MAX_START_TEXT = 128  # far above any chain name or micro-second time this table holds
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """One access record as its subject sees it: when, the actor's role, the action."""
+
+    at: str
+    actor_role: str
+    action: str
+
+
+@dataclass(frozen=True)
+class SubjectAccessPage:
+    items: tuple[SubjectAccess, ...]
+    last_key: dict[str, Any] | None  # the position to resume from, for a sealed page token
+
+
+def _text(typed: object, kind: str = "S") -> str | None:
+    if not isinstance(typed, dict) or set(typed) != {kind}:
+        return None
+    value = typed[kind]
+    return value if isinstance(value, str) and 0 < len(value) <= _MAX_START_TEXT else None
+
+
+def _subject_start(subject: str, key: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``key`` if it is a position of this subject's query (the index's and the table's keys);
+    else a 422, as real DynamoDB would refuse it where moto forgives."""
+    if key is None:
+        return None
+    seq = _text(key.get("seq"), "N") if set(key) == _SUBJECT_START else None
+    if (
+        seq is None
+        or not seq.isdigit()
+        or _text(key["subject"]) != subject
+        or _text(key["at"]) is None
+        or _text(key["chain"]) is None
+    ):
+        raise token_refused()
+    return key
+
+
+def query_by_subject(
+    subject: str, limit: int, start_key: dict[str, Any] | None
+) -> SubjectAccessPage:
+    """One page of the records whose subject is ``subject``, newest first."""
+    params: dict[str, Any] = {
+        "TableName": get_settings().access_records_table,
+        "IndexName": SUBJECT_INDEX,
+        "KeyConditionExpression": "subject = :s",
+        "ExpressionAttributeValues": {":s": {"S": subject}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if _subject_start(subject, start_key):
+        params["ExclusiveStartKey"] = start_key
+    answer = client("dynamodb").query(**params)
+    items = tuple(
+        SubjectAccess(
+            at=str(row["at"]), actor_role=str(row["actorRole"]), action=str(row["action"])
+        )
+        for row in map(from_item, answer.get("Items", []))
+    )
+    return SubjectAccessPage(items, answer.get("LastEvaluatedKey"))

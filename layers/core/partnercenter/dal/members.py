@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from partnercenter.config import get_settings
@@ -142,3 +144,58 @@ def set_signed_out(member_id: str, epoch: int) -> bool:
             return False
         raise
     return True
+
+
+# ---------------------------------------------------------------- consent history, read back
+_CONSENT = "CONSENT#"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One consent-history record (R-COL-2): version, items, purposes, time, channel."""
+
+    member_id: str
+    kind: str
+    agreed: bool
+    policy_version: str
+    items: tuple[str, ...]
+    purposes: tuple[str, ...]
+    channel: str
+    at: str
+    # To the microsecond: two changes within one second both stay in the history.
+    at_micro: str
+
+
+def _consent_record(member_id: str, values: dict[str, Any]) -> ConsentRecord:
+    return ConsentRecord(
+        member_id=member_id,
+        kind=str(values["kind"]),
+        agreed=bool(values["agreed"]),
+        policy_version=str(values["policyVersion"]),
+        items=tuple(str(i) for i in values.get("items", ())),
+        purposes=tuple(str(p) for p in values.get("purposes", ())),
+        channel=str(values["channel"]),
+        at=str(values["at"]),
+        at_micro=str(values["sk"]).split("#")[1],
+    )
+
+
+def consent_history(member_id: str, limit: int) -> tuple[ConsentRecord, ...]:
+    """The member's consent-history records, newest first, at most ``limit`` of them."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=get_settings().members_table,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
+            ExpressionAttributeValues={
+                ":p": {"S": f"MEMBER#{member_id}"},
+                ":c": {"S": _CONSENT},
+            },
+            ScanIndexForward=False,
+            ConsistentRead=True,
+            PaginationConfig={"MaxItems": limit},
+        )
+    )
+    items = (item for page in pages for item in page.get("Items", []))
+    return tuple(_consent_record(member_id, from_item(i)) for i in islice(items, limit))
