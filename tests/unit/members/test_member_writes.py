@@ -117,3 +117,14 @@ def test_consent_history_keys_keep_order_within_a_second() -> None:
     second = first.replace(microsecond=900_000)
     assert iso_micro(first) == "2026-11-24T20:11:23.000005Z"
     assert iso_micro(first) < iso_micro(second)
+
+
+def test_a_withdrawal_deletes_the_profile_as_read_and_guards_unless_another_members() -> None:
+    # For retention.withdrawal: a concurrent change cancels; a guard already gone does not.
+    profile = members_dal.versioned_profile_delete(_member()).item["Delete"]
+    assert profile["ExpressionAttributeValues"] == {":v": {"N": "4"}}
+    guards = [e.item["Delete"] for e in members_dal.guard_deletes_unless_taken(_member())]
+    assert [d["Key"]["pk"]["S"] for d in guards] == ["LOGINID#lh", "PERSON#ph"]
+    assert all(
+        d["ConditionExpression"] == "attribute_not_exists(pk) OR memberId = :m" for d in guards
+    )

@@ -490,6 +490,48 @@ def own_person_guard_delete(member: MemberRecord) -> Entry:
     return _own_guard_delete(person_guard_key(member.person_hash), member.member_id)
 
 
+def versioned_profile_delete(member: MemberRecord) -> Entry:
+    """The profile as read: a concurrent change (its ``version``) cancels the deletion."""
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().members_table,
+                "Key": member_key(member.member_id),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(member.version)}},
+            }
+        }
+    )
+
+
+def guard_deletes_unless_taken(member: MemberRecord) -> list[Entry]:
+    """The member's login-ID and person guards: gone already is fine, another member's is not."""
+    return [
+        Entry(
+            {
+                "Delete": {
+                    "TableName": get_settings().members_table,
+                    "Key": key,
+                    "ConditionExpression": "attribute_not_exists(pk) OR memberId = :m",
+                    "ExpressionAttributeValues": {":m": {"S": member.member_id}},
+                }
+            }
+        )
+        for key in (
+            login_id_guard_key(member.login_id_hash),
+            person_guard_key(member.person_hash),
+        )
+    ]
+
+
+def partition_deletes(member_id: str) -> list[Entry]:
+    """Every item still under the member's partition, the profile included (clean-up)."""
+    return [
+        Entry({"Delete": {"TableName": get_settings().members_table, "Key": key}})
+        for key in member_item_keys(member_id)
+    ]
+
+
 def history_deletes(member_id: str) -> list[Entry]:
     """Every item of the member's partition but the profile (consent history)."""
     return [
