@@ -226,10 +226,8 @@ def test_vendor_result_is_accepted_and_only_the_minimum_kept(
     assert item["status"] == "VERIFIED"
     assert item["under14"] is False
     assert item["personHash"] == person_hash(CI)
-    assert verifications_dal.open_identity(started["verificationId"], item["identityEnc"]) == {
-        "name": NAME,
-        "phone": PHONE,
-    }
+    opened = verifications_dal.open_identity(started["verificationId"], item["identityEnc"])
+    assert (opened.name, opened.phone) == (NAME, PHONE)
     # Signup reads it as the shared verified-identity module expects.
     usable = load_for_use(started["verificationId"], "signup", parse_iso(item["verifiedAt"]))
     assert (usable.name, usable.phone, usable.vendor, usable.under14) == (

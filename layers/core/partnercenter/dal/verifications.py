@@ -185,11 +185,19 @@ def seal_identity(verification_id: str, name: str, phone: str | None) -> bytes:
     return blob
 
 
-def open_identity(verification_id: str, sealed: bytes) -> dict[str, str | None]:
+@dataclass(frozen=True, repr=False)
+class SealedIdentity:
+    """The verified name and phone, opened; in memory only, never shown (no repr)."""
+
+    name: str | None
+    phone: str | None
+
+
+def open_identity(verification_id: str, sealed: bytes) -> SealedIdentity:
     plain = client("kms").decrypt(
         CiphertextBlob=sealed,
         KeyId=get_settings().members_key_id,
         EncryptionContext={"verificationId": verification_id},
     )["Plaintext"]
-    identity: dict[str, str | None] = json.loads(plain)
-    return identity
+    identity = json.loads(plain)
+    return SealedIdentity(name=identity.get("name"), phone=identity.get("phone"))

@@ -73,7 +73,7 @@ def load_for_use(
         raise VerificationNotFound("The identity verification is not complete yet.")
     if now - parse_iso(record.created_at) > VERIFICATION_WINDOW:
         raise VerificationExpired()
-    identity: dict[str, str | None] = {"name": None, "phone": None}
+    identity = verifications_dal.SealedIdentity(name=None, phone=None)
     if record.identity_enc is not None:
         identity = verifications_dal.open_identity(verification_id, record.identity_enc)
     return UsableVerification(
@@ -84,8 +84,8 @@ def load_for_use(
         verified_at=record.verified_at,
         person_hash=record.person_hash,
         under14=record.under14,
-        name=identity.get("name"),
-        phone=identity.get("phone"),
+        name=identity.name,
+        phone=identity.phone,
     )
 
 
