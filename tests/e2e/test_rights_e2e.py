@@ -85,7 +85,6 @@ def in_stack(local_stack: LocalStack) -> Iterator[None]:
 def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     """An operator and an active member (Cognito users; the member's items as signup shapes
     them), signed in: name -> id token, plus the member's id."""
-    from partnercenter.dal.aws import client
     from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
     from partnercenter.policy import CURRENT_VERSION
 
@@ -109,7 +108,7 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
             status=ACTIVE,
         )
     )
-    client("dynamodb").transact_write_items(TransactItems=writes.items)
+    writes.transaction().commit()
     return {
         "operator": lifecycle.operator_token(local_stack),
         "member": local_stack.sign_in(MEMBER_USER, PASSWORD),

@@ -54,28 +54,28 @@ def verified(
     tx = uuid.uuid4().hex[:20]
     secret = SECRETS[verification_id] = uuid.uuid4().hex + uuid.uuid4().hex
     verifications.put_pending(
-        {
-            "verificationId": verification_id,
-            "purpose": purpose,
-            "memberId": member_id,
-            "vendor": "kmc",
-            "vendorTxId": tx,
-            "secretHash": secret_hash(secret),
-            "createdAt": iso(created),
-            "expiresAt": iso(created + timedelta(minutes=30)),
-            "expiresAtEpoch": int((created + timedelta(days=1)).timestamp()),
-        }
+        verifications.PendingVerification(
+            verification_id=verification_id,
+            purpose=purpose,
+            member_id=member_id,
+            vendor="kmc",
+            vendor_tx_id=tx,
+            secret_hash=secret_hash(secret),
+            created_at=iso(created),
+            expires_at=iso(created + timedelta(minutes=30)),
+            expires_at_epoch=int((created + timedelta(days=1)).timestamp()),
+        )
     )
     sealed = verifications.seal_identity(verification_id, person.name, person.phone)
     assert verifications.mark_verified(
         verification_id,
         tx,
-        {
-            "verifiedAt": iso(created),
-            "personHash": person_hash(person.ci),
-            "under14": under14,
-            "identityEnc": sealed,
-        },
+        verifications.VerifiedFacts(
+            verified_at=iso(created),
+            under14=under14,
+            person_hash=person_hash(person.ci),
+            identity_enc=sealed,
+        ),
     )
     return verification_id
 
@@ -136,7 +136,7 @@ def pending_member(index: int) -> str:
         marketing=False,
         requested_at=datetime(2026, 11, 24, tzinfo=UTC) + timedelta(minutes=index),
     )
-    client("dynamodb").transact_write_items(TransactItems=new_member_writes(member).items)
+    new_member_writes(member).transaction().commit()
     return member_id
 
 
@@ -160,7 +160,6 @@ def tables_text(stack: Any) -> str:
 @contextmanager
 def before_call(service: str, operation: str, action: Callable[[], object]) -> Iterator[None]:
     """Run ``action`` once, just before the code's next ``operation`` call (a lost race)."""
-    from partnercenter.dal.aws import client
 
     fired: list[bool] = []
 

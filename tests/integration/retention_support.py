@@ -44,7 +44,8 @@ class ActiveMember:
 def make_active_member(*, extra_consents: int = 0) -> ActiveMember:
     """An approved member with a Cognito account that can sign in, plus ``extra_consents``
     more consent-history records (as marketing toggles would leave)."""
-    from partnercenter.members.records import consent_item
+    from partnercenter.dal.members import consent_record_item
+    from partnercenter.members.records import consent_record
 
     number = next(_numbers)
     login_id = f"manager{number:04d}"
@@ -80,19 +81,21 @@ def make_active_member(*, extra_consents: int = 0) -> ActiveMember:
             status=ACTIVE,
         )
     )
-    client("dynamodb").transact_write_items(TransactItems=writes.items)
+    writes.transaction().commit()
     table = os.environ["MEMBERS_TABLE"]
     for start in range(0, extra_consents, 25):
         batch = [
             {
                 "PutRequest": {
-                    "Item": consent_item(
-                        sub,
-                        "marketing",
-                        i % 2 == 0,
-                        requested + timedelta(minutes=i + 1),
-                        "web",
-                        CURRENT_VERSION,
+                    "Item": consent_record_item(
+                        consent_record(
+                            sub,
+                            "marketing",
+                            i % 2 == 0,
+                            requested + timedelta(minutes=i + 1),
+                            "web",
+                            CURRENT_VERSION,
+                        )
                     )
                 }
             }

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partnercenter.api import Caller
-from partnercenter.dal.aws import client
 from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
 from partnercenter.policy import CURRENT_VERSION
 from tests.support import claims_for
@@ -59,7 +58,7 @@ def active_member(policy_version: str = CURRENT_VERSION) -> Member:
             status=ACTIVE,
         )
     )
-    client("dynamodb").transact_write_items(TransactItems=writes.items)
+    writes.transaction().commit()
     return member
 
 

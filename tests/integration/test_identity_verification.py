@@ -24,6 +24,7 @@ from partnercenter.hashing import person_hash
 from partnercenter.identity import vendor as identity_vendor
 from partnercenter.identity.flow import complete_verification
 from partnercenter.identity.verified import load_for_use
+from partnercenter.policy import CURRENT_VERSION
 from partnercenter.vendors.base import HttpRequest, HttpResponse
 from partnercenter.vendors.kmc_cipher import b64url_decode
 from tests.conftest import AwsStack
@@ -167,9 +168,17 @@ def deliver(verification_id: str, fields: dict[str, str], *, as_json: bool = Fal
 
 
 def record(verification_id: str) -> dict[str, Any]:
-    item = verifications_dal.get(verification_id)
-    assert item is not None
-    return item
+    """The verification as stored: every attribute, to check what is kept."""
+    from partnercenter.config import get_settings
+    from partnercenter.dal.aws import client
+    from partnercenter.dal.codec import from_item
+
+    item = client("dynamodb").get_item(
+        TableName=get_settings().verifications_table,
+        Key={"verificationId": {"S": verification_id}},
+        ConsistentRead=True,
+    )["Item"]
+    return from_item(item)
 
 
 def _tamper(value: str) -> str:
@@ -217,10 +226,8 @@ def test_vendor_result_is_accepted_and_only_the_minimum_kept(
     assert item["status"] == "VERIFIED"
     assert item["under14"] is False
     assert item["personHash"] == person_hash(CI)
-    assert verifications_dal.open_identity(started["verificationId"], item["identityEnc"]) == {
-        "name": NAME,
-        "phone": PHONE,
-    }
+    opened = verifications_dal.open_identity(started["verificationId"], item["identityEnc"])
+    assert (opened.name, opened.phone) == (NAME, PHONE)
     # Signup reads it as the shared verified-identity module expects.
     usable = load_for_use(started["verificationId"], "signup", parse_iso(item["verifiedAt"]))
     assert (usable.name, usable.phone, usable.vendor, usable.under14) == (
@@ -521,17 +528,32 @@ def test_verification_started_before_a_vendor_switch_expires(
 MEMBER_ID = "5b1d6a3e-0000-4000-8000-00000000b001"
 
 
-def _put_member(aws_stack: AwsStack, **extra: Any) -> None:
-    item = {
-        "pk": {"S": f"MEMBER#{MEMBER_ID}"},
-        "sk": {"S": "PROFILE"},
-        "memberId": {"S": MEMBER_ID},
-        "status": {"S": "active"},
-        **extra,
-    }
-    aws_stack.client("dynamodb").put_item(
-        TableName=aws_stack.physical_id("MembersTable"), Item=item
-    )
+def _put_member(aws_stack: AwsStack, signed_out_at: int | None = None) -> None:
+    """An active member stored as signup and approval store one."""
+    from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+
+    new_member_writes(
+        NewMember(
+            member_id=MEMBER_ID,
+            login_id="manager.kim",
+            name=NAME,
+            phone=PHONE,
+            person_hash=person_hash(CI),
+            vendor="kmc",
+            verified_at="2026-01-01T00:00:00Z",
+            policy_version=CURRENT_VERSION,
+            marketing=False,
+            requested_at=utc_now() - datetime.timedelta(days=1),
+            status=ACTIVE,
+        )
+    ).transaction().commit()
+    if signed_out_at is not None:
+        aws_stack.client("dynamodb").update_item(
+            TableName=aws_stack.physical_id("MembersTable"),
+            Key={"pk": {"S": f"MEMBER#{MEMBER_ID}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET signedOutAt = :at",
+            ExpressionAttributeValues={":at": {"N": str(signed_out_at)}},
+        )
 
 
 def _member_start(body: Any = None) -> ApiResult:
@@ -560,7 +582,7 @@ def test_member_route_refuses_ended_sessions_and_extra_fields(
     vendor: str, aws_stack: AwsStack
 ) -> None:
     assert _member_start().body["code"] == "UNAUTHORIZED"  # no member record (withdrawn)
-    _put_member(aws_stack, signedOutAt={"N": "1795000001"})  # signed out after the token
+    _put_member(aws_stack, signed_out_at=1795000001)  # signed out after the token
     result = _member_start()
     assert (result.status, result.body["code"]) == (401, "UNAUTHORIZED")
     result = _member_start(body={"phone": PHONE})

@@ -142,7 +142,7 @@ def test_a_phone_change_with_a_matching_verification_is_applied(aws_stack: AwsSt
     item = _profile_item(aws_stack, member_id)
     assert item["phoneHash"]["S"] == phone_hash(NEW_PHONE)
     assert item["version"]["N"] == "3"  # signup 1, approval 2, change 3
-    assert verifications_dal.get(verification_id)["status"] == "CONSUMED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "CONSUMED"  # type: ignore[union-attr]
     assert "change_profile" in [r["action"] for r in access_records_in_order()]
     # The verification served once.
     again = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
@@ -184,7 +184,7 @@ def test_a_verification_of_another_person_is_refused(aws_stack: AwsStack) -> Non
     result = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
     assert (result.status, result.body["code"]) == (422, "IDENTITY_MISMATCH")
     assert _get(member_id).body["phone"] == person.phone
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
 
 
 def test_only_the_members_own_profile_change_verification_counts(aws_stack: AwsStack) -> None:
@@ -230,7 +230,7 @@ def test_a_concurrent_change_loses_cleanly(aws_stack: AwsStack) -> None:
         events.unregister("before-call.dynamodb.TransactWriteItems", change_meanwhile)
     assert (result.status, result.body["code"]) == (409, "CONFLICT")
     assert _get(member_id).body["phone"] == person.phone
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
 
 
 def test_marketing_is_opt_in_and_every_change_is_in_the_history(aws_stack: AwsStack) -> None:
@@ -355,7 +355,9 @@ def test_a_verification_used_meanwhile_fails_the_change(aws_stack: AwsStack) -> 
     member_id = active_member(person, "manager.kim")
     changed = Person(name=person.name, phone=NEW_PHONE, ci=person.ci)
     verification_id = verified(changed, purpose="profile_change", member_id=member_id)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z")["Update"]
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
+        "Update"
+    ]
     with before_call(
         "dynamodb",
         "TransactWriteItems",

@@ -76,9 +76,11 @@ def test_signup_stores_a_pending_member_with_its_consent_record(aws_stack: AwsSt
     assert required["at"]["S"].endswith("Z")
     assert items[f"{'GUARD'}"]["memberId"]["S"] == member_id  # guards share sk GUARD
     # The verification is used up and no longer holds the identity (R-IDV-4).
-    record = verifications_dal.get(verification_id)
-    assert record is not None
-    assert record["status"] == "CONSUMED"
+    record = aws_stack.client("dynamodb").get_item(
+        TableName=aws_stack.physical_id("VerificationsTable"),
+        Key={"verificationId": {"S": verification_id}},
+    )["Item"]
+    assert record["status"]["S"] == "CONSUMED"
     assert "identityEnc" not in record
     # The Cognito account exists, disabled, and its sub is the memberId.
     [user] = _cognito_users(aws_stack)
@@ -161,7 +163,7 @@ def test_signup_without_current_required_consent_is_refused(
     assert "policy" in result.body["message"]
     assert _members_items(aws_stack) == []
     assert _cognito_users(aws_stack) == []
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
 
 
 def test_consent_must_name_the_version_in_effect_once_a_new_one_is(aws_stack: AwsStack) -> None:
@@ -230,7 +232,7 @@ def test_values_that_differ_from_the_verified_identity_are_refused(
     assert result.body["code"] == "IDENTITY_MISMATCH"
     assert _members_items(aws_stack) == []
     assert _cognito_users(aws_stack) == []
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
 
 
 def test_a_login_id_in_use_is_refused(aws_stack: AwsStack) -> None:
@@ -242,7 +244,7 @@ def test_a_login_id_in_use_is_refused(aws_stack: AwsStack) -> None:
     assert result.status == 409
     assert result.body["code"] == "LOGIN_ID_TAKEN"
     assert len(_cognito_users(aws_stack)) == 1
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
 
 
 def test_the_same_person_cannot_join_twice_and_the_second_account_is_removed(
@@ -370,7 +372,7 @@ def test_a_cognito_failure_leaves_nothing_behind(aws_stack: AwsStack) -> None:
     tables = scan_all_tables(aws_stack)
     for table in ("MembersTable", "DataKeysTable", "IdempotencyTable"):
         assert tables[aws_stack.physical_id(table)] == [], table
-    assert verifications_dal.get(verification_id)["status"] == "VERIFIED"  # type: ignore[index]
+    assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
     assert _post(body).status == 201  # the same request works once Cognito is back
 
 
@@ -419,9 +421,11 @@ def test_a_login_id_claimed_by_a_signup_in_flight_is_taken_until_its_window_pass
     assert result.status == 201, result.body
     [user] = _cognito_users(aws_stack)
     assert {a["Name"]: a["Value"] for a in user["Attributes"]}["sub"] == result.body["memberId"]
-    guard = intents.current(members_dal.login_id_guard_key(login_hash))
-    assert guard is not None
-    assert guard["memberId"] == result.body["memberId"]
+    guard = aws_stack.client("dynamodb").get_item(
+        TableName=aws_stack.physical_id("MembersTable"),
+        Key=members_dal.login_id_guard_key(login_hash),
+    )["Item"]
+    assert guard["memberId"]["S"] == result.body["memberId"]
     assert "intentSince" not in guard
     assert "loginIdEnc" not in guard
 
@@ -548,7 +552,9 @@ def test_a_verification_used_meanwhile_fails_the_signup_and_removes_the_account(
     # R-IDV-2: the consumption is in the transaction, so a race for one verification has one winner.
     person = Person.new()
     verification_id = verified(person)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z")["Update"]
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
+        "Update"
+    ]
     with before_call(
         "dynamodb",
         "TransactWriteItems",

@@ -25,7 +25,7 @@ from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
 from partnercenter.dal import cognito, intents
-from partnercenter.members.records import ACTIVE
+from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.observability import logger
 from partnercenter.sanctions.rules import is_suspended
 
@@ -60,21 +60,20 @@ def reconcile(now: datetime, out_of_time: Callable[[], bool]) -> ReconcileReport
     return report
 
 
-def _settle(key: dict[str, Any], before: str, now: datetime, report: ReconcileReport) -> None:
-    item = intents.current(key)
-    since = None if item is None else item.get("intentSince")
-    if item is None or since is None or since >= before:
+def _settle(key: intents.IntentKey, before: str, now: datetime, report: ReconcileReport) -> None:
+    intent = intents.current(key)
+    since = None if intent is None else intent.since
+    if intent is None or since is None or since >= before:
         return  # settled or renewed since the index was read
     lease = f"{iso_micro(now)}#{ACTOR}"
     if not intents.lease(key, since, lease):
         return  # someone else acts on it now; a later run sees what is left
-    kind = item.get("cognitoIntent")
-    if kind == "delete":
-        _delete_account(str(item["memberId"]), report)
-    elif kind == "signup":
-        _delete_orphan(str(item["pk"]).removeprefix("LOGINID#"), item["loginIdEnc"], lease, report)
-    else:
-        _restore(item, lease, now, report)
+    if intent.kind == "delete" and intent.member_id is not None:
+        _delete_account(intent.member_id, report)
+    elif intent.login_id_hash is not None and intent.sealed_login_id is not None:
+        _delete_orphan(intent.login_id_hash, intent.sealed_login_id, lease, report)
+    elif intent.profile is not None:
+        _restore(intent.profile, lease, now, report)
     report.settled += 1
 
 
@@ -99,11 +98,11 @@ def _delete_orphan(login_hash: str, sealed: bytes, lease: str, report: Reconcile
     intents.release_claim(login_hash, lease)
 
 
-def _restore(profile: dict[str, Any], lease: str, now: datetime, report: ReconcileReport) -> None:
-    member_id = str(profile["memberId"])
+def _restore(profile: MemberRecord, lease: str, now: datetime, report: ReconcileReport) -> None:
+    member_id = profile.member_id
     username = cognito.username_of(member_id)
     if username is not None:
-        if profile.get("status") == ACTIVE and not is_suspended(profile, now):
+        if profile.status == ACTIVE and not is_suspended(profile, now):
             cognito.enable_user(username)
         else:
             cognito.disable_user(username)

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from partnercenter.dal.members import MarketingConsent, MemberConsents, RequiredConsent
 from partnercenter.members.consents import ConsentChange, ConsentState
 from partnercenter.members.decision import DecisionRequest
 from partnercenter.members.profile import ProfileChange
@@ -103,14 +104,15 @@ def test_consent_change_and_state_shapes() -> None:
     with pytest.raises(ValidationError):
         ConsentChange.model_validate({"marketing": True, "sms": True})
     state = ConsentState.of(
-        {
-            "consents": {
-                "required": {"policyVersion": "2018-03-23", "agreedAt": "t", "channel": "web"},
-                "marketing": {"agreed": False, "at": "t", "channel": "web"},
-            }
-        }
+        MemberConsents(
+            required=RequiredConsent(policy_version="2018-03-23", agreed_at="t", channel="web"),
+            marketing=MarketingConsent(agreed=False, at="t", channel="web"),
+        )
     )
-    assert state.model_dump(by_alias=True)["required"]["policyVersion"] == "2018-03-23"
+    assert state.model_dump(by_alias=True) == {
+        "required": {"policyVersion": "2018-03-23", "agreedAt": "t", "channel": "web"},
+        "marketing": {"agreed": False, "at": "t", "channel": "web"},
+    }
 
 
 def test_a_decision_is_approve_or_reject() -> None:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from partnercenter.config import get_settings
-from partnercenter.dal.transactions import TransactionCancelled, write
-from partnercenter.members.records import application_deletes, profile_update
+from partnercenter.dal import members as members_dal
+from partnercenter.dal.codec import from_item
+from partnercenter.dal.members import (
+    PENDING_APPROVAL,
+    IdentityCorrection,
+    MarketingConsent,
+    MemberConsents,
+    MemberRecord,
+    RequiredConsent,
+)
 
 ENV = {
     "MEMBERS_TABLE": "members",
@@ -40,48 +49,65 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+def _member(**changes: Any) -> MemberRecord:
+    record = MemberRecord(
+        member_id="m-1",
+        status=PENDING_APPROVAL,
+        version=4,
+        requested_at="2026-11-24T00:00:00Z",
+        name_enc="n",
+        phone_enc="p",
+        login_id_enc="l",
+        login_id_hash="lh",
+        person_hash="ph",
+        phone_hash="hh",
+        vendor="kmc",
+        verified_at="2026-11-24T00:00:00Z",
+        consents=MemberConsents(
+            required=RequiredConsent("2018-03-23", "2026-11-24T00:00:00Z", "web"),
+            marketing=MarketingConsent(False, "2026-11-24T00:00:00Z", "web"),
+        ),
+    )
+    return replace(record, **changes)
+
+
 def test_profile_update_is_conditional_on_the_version_and_bumps_it() -> None:
-    entry = profile_update("m-1", 4, {"phoneEnc": "c", "consents.marketing": {"agreed": True}})[
-        "Update"
-    ]
+    consent = MarketingConsent(agreed=True, at="2026-11-24T00:00:00Z", channel="web")
+    entry = members_dal.marketing_consent_update("m-1", 4, consent).item["Update"]
     assert entry["TableName"] == "members"
     assert entry["Key"] == {"pk": {"S": "MEMBER#m-1"}, "sk": {"S": "PROFILE"}}
     assert entry["ConditionExpression"] == "version = :version"
     assert entry["ExpressionAttributeValues"][":version"] == {"N": "4"}
     assert entry["ExpressionAttributeValues"][":next"] == {"N": "5"}
     # A dotted path sets one entry of a map, each part an attribute name.
-    assert "#p1_0.#p1_1 = :p1" in entry["UpdateExpression"]
-    assert entry["ExpressionAttributeNames"]["#p1_1"] == "marketing"
+    assert "#p0_0.#p0_1 = :p0" in entry["UpdateExpression"]
+    assert entry["ExpressionAttributeNames"]["#p0_1"] == "marketing"
+
+
+def test_a_correction_sets_only_what_changed() -> None:
+    change = IdentityCorrection(verified_at="t", vendor="kmc", phone_enc="c", phone_hash="h")
+    entry = members_dal.identity_correction("m-1", 4, change).item["Update"]
+    names = set(entry["ExpressionAttributeNames"].values())
+    assert names == {"verifiedAt", "vendor", "phoneEnc", "phoneHash"}
 
 
 def test_an_application_is_deleted_only_while_pending_and_its_guards_only_if_its_own() -> None:
-    member: dict[str, Any] = {"memberId": "m-1", "loginIdHash": "lh", "personHash": "ph"}
-    keys = [
-        {"pk": {"S": "MEMBER#m-1"}, "sk": {"S": "PROFILE"}},
-        {"pk": {"S": "MEMBER#m-1"}, "sk": {"S": "CONSENT#t#required"}},
-        {"pk": {"S": "MEMBER#m-1"}, "sk": {"S": "CONSENT#t#marketing"}},
+    member = _member()
+    profile = members_dal.pending_profile_delete("m-1").item["Delete"]
+    assert profile["ExpressionAttributeValues"] == {":pending": {"S": "pending_approval"}}
+    guards = [
+        members_dal.own_login_id_guard_delete(member).item["Delete"],
+        members_dal.own_person_guard_delete(member).item["Delete"],
     ]
-    deletes = [d["Delete"] for d in application_deletes(member, keys)]
-    assert len(deletes) == 5  # profile once (conditioned), two guards, two consent records
-    assert deletes[0]["ExpressionAttributeValues"] == {":pending": {"S": "pending_approval"}}
-    assert [d["Key"]["pk"]["S"] for d in deletes[1:3]] == ["LOGINID#lh", "PERSON#ph"]
-    assert all(d["ExpressionAttributeValues"] == {":m": {"S": "m-1"}} for d in deletes[1:3])
-    assert "ConditionExpression" not in deletes[3]
+    assert [d["Key"]["pk"]["S"] for d in guards] == ["LOGINID#lh", "PERSON#ph"]
+    assert all(d["ExpressionAttributeValues"] == {":m": {"S": "m-1"}} for d in guards)
 
 
-def test_cancellation_reasons_map_by_index() -> None:
-    cancelled = TransactionCancelled(["None", "ConditionalCheckFailed", "TransactionConflict"])
-    assert not cancelled.failed(0)
-    assert cancelled.failed(1)
-    assert cancelled.failed(2)
-    assert not cancelled.failed(7)
-    assert "ConditionalCheckFailed" in str(cancelled)
-
-
-@pytest.mark.parametrize("count", [0, 101])
-def test_a_transaction_holds_1_to_100_items(count: int) -> None:
-    with pytest.raises(ValueError, match=r"1\.\.100"):
-        write([{}] * count)
+def test_a_profile_reads_back_as_the_record_it_was_written_from() -> None:
+    member = _member(signed_out_at=1795000001, sanctions={"s-1": {"startsAt": "t"}})
+    item = members_dal.new_profile_put(member).item["Put"]["Item"]
+    assert members_dal.member_record(from_item(item)) == member
+    assert repr(member) == "MemberRecord('m-1', status='pending_approval')"  # no ciphertexts
 
 
 def test_consent_history_keys_keep_order_within_a_second() -> None:
@@ -91,3 +117,14 @@ def test_consent_history_keys_keep_order_within_a_second() -> None:
     second = first.replace(microsecond=900_000)
     assert iso_micro(first) == "2026-11-24T20:11:23.000005Z"
     assert iso_micro(first) < iso_micro(second)
+
+
+def test_a_withdrawal_deletes_the_profile_as_read_and_guards_unless_another_members() -> None:
+    # For retention.withdrawal: a concurrent change cancels; a guard already gone does not.
+    profile = members_dal.versioned_profile_delete(_member()).item["Delete"]
+    assert profile["ExpressionAttributeValues"] == {":v": {"N": "4"}}
+    guards = [e.item["Delete"] for e in members_dal.guard_deletes_unless_taken(_member())]
+    assert [d["Key"]["pk"]["S"] for d in guards] == ["LOGINID#lh", "PERSON#ph"]
+    assert all(
+        d["ConditionExpression"] == "attribute_not_exists(pk) OR memberId = :m" for d in guards
+    )

@@ -7,10 +7,10 @@ any table or backup, can no longer be opened.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
+from partnercenter.dal.transactions import Entry
 
 MEMBER_DATA = "member-data"
 RETAINED_DATA = "retained-data"
@@ -24,7 +24,7 @@ def retained_subject(member_id: str) -> str:
 class NewDataKey:
     subject: str
     plaintext: bytes
-    put: dict[str, Any]  # the TransactWriteItems entry that stores the wrapped key
+    put: Entry  # the transaction's entry that stores the wrapped key
 
 
 def _context(subject: str, purpose: str) -> dict[str, str]:
@@ -41,17 +41,19 @@ def new_data_key(subject: str, purpose: str = MEMBER_DATA) -> NewDataKey:
     generated = client("kms").generate_data_key(
         KeyId=_key_id(purpose), KeySpec="AES_256", EncryptionContext=_context(subject, purpose)
     )
-    put = {
-        "Put": {
-            "TableName": get_settings().data_keys_table,
-            "Item": {
-                "subject": {"S": subject},
-                "purpose": {"S": purpose},
-                "wrappedKey": {"B": generated["CiphertextBlob"]},
-            },
-            "ConditionExpression": "attribute_not_exists(subject)",
+    put = Entry(
+        {
+            "Put": {
+                "TableName": get_settings().data_keys_table,
+                "Item": {
+                    "subject": {"S": subject},
+                    "purpose": {"S": purpose},
+                    "wrappedKey": {"B": generated["CiphertextBlob"]},
+                },
+                "ConditionExpression": "attribute_not_exists(subject)",
+            }
         }
-    }
+    )
     return NewDataKey(subject=subject, plaintext=generated["Plaintext"], put=put)
 
 
@@ -76,11 +78,13 @@ def load_data_key(subject: str, purpose: str = MEMBER_DATA) -> bytes | None:
     return plaintext
 
 
-def shred(subject: str) -> dict[str, Any]:
-    """The TransactWriteItems entry that destroys a subject's data key."""
-    return {
-        "Delete": {
-            "TableName": get_settings().data_keys_table,
-            "Key": {"subject": {"S": subject}},
+def shred(subject: str) -> Entry:
+    """The transaction's entry that destroys a subject's data key (crypto-shredding)."""
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().data_keys_table,
+                "Key": {"subject": {"S": subject}},
+            }
         }
-    }
+    )

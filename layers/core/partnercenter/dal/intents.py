@@ -18,6 +18,7 @@ the keys of the sparse ``byIntent`` index the reconciler reads:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,17 +26,55 @@ from partnercenter.clock import iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
-from partnercenter.dal.members import login_id_guard_key, member_key
+from partnercenter.dal.members import (
+    INTENT_QUEUE,
+    MARK,
+    PROFILE,
+    MemberRecord,
+    login_id_guard_key,
+    member_key,
+    member_record,
+)
+from partnercenter.dal.transactions import Entry
 
 # Longer than the timeout of any function that writes intents (60 s at most): a younger intent
 # may belong to an operation still in flight, an older one to an operation that died (the
 # reconciler's to finish or undo).
 IN_FLIGHT_WINDOW = timedelta(minutes=5)
-QUEUE = "cognito"
+QUEUE = INTENT_QUEUE
 INDEX = "byIntent"
-MARK = ("intentQueue", "intentSince", "cognitoIntent")
 _INTENT_ATTRIBUTES = ", ".join(MARK)
 DELETE_ACCOUNT = "DELETE_ACCOUNT"
+
+
+@dataclass(frozen=True)
+class IntentKey:
+    """Where an intent is stored (a guard, a profile or an account-deletion item)."""
+
+    pk: str
+    sk: str
+
+    def item_key(self) -> dict[str, Any]:
+        return {"pk": {"S": self.pk}, "sk": {"S": self.sk}}
+
+
+@dataclass(frozen=True, repr=False)
+class Intent:
+    """An intent as stored now: ``kind`` is ``signup`` (a claim), ``delete`` (an account
+    deletion) or a profile mark (``withdraw``, ``sanction``, ``approve``)."""
+
+    key: IntentKey
+    kind: str | None
+    since: str | None
+    member_id: str | None
+    # A claim's login ID: its hash, and the login ID sealed to it.
+    login_id_hash: str | None = None
+    sealed_login_id: bytes | None = None
+    # A profile mark's profile.
+    profile: MemberRecord | None = None
+
+    def __repr__(self) -> str:
+        return f"Intent({self.kind!r}, since={self.since!r})"
 
 
 def _error_code(exc: BaseException) -> str:
@@ -107,22 +146,6 @@ def claim_login_id(
     )
 
 
-def claimed_guard_put(entry: dict[str, Any], since: str, receipt: str | None) -> dict[str, Any]:
-    """The member's login-ID guard replacing this signup's own claim (and so clearing it); it
-    keeps the request's receipt, so a retry under the same Idempotency-Key finds its answer."""
-    item = dict(entry["Put"]["Item"])
-    if receipt is not None:
-        item["signupReceipt"] = {"S": receipt}
-    return {
-        "Put": {
-            **entry["Put"],
-            "Item": item,
-            "ConditionExpression": "intentSince = :claimed",
-            "ExpressionAttributeValues": {":claimed": {"S": since}},
-        }
-    }
-
-
 def release_claim(login_id_hash: str, since: str) -> bool:
     """Drop a claim, only while it is still the one made at ``since``."""
     return _conditional(
@@ -134,13 +157,13 @@ def release_claim(login_id_hash: str, since: str) -> bool:
     )
 
 
-def lease(key: dict[str, Any], since: str, now: str) -> bool:
+def lease(key: IntentKey, since: str, now: str) -> bool:
     """The reconciler's hold on a stale intent: no operation takes it over (as a stale one may
     be) while the reconciler acts on it. False if it changed since it was read."""
     return _conditional(
         client("dynamodb").update_item,
         TableName=get_settings().members_table,
-        Key={"pk": key["pk"], "sk": key["sk"]},
+        Key=key.item_key(),
         UpdateExpression="SET intentSince = :now",
         ConditionExpression="intentSince = :since",
         ExpressionAttributeValues={":since": {"S": since}, ":now": {"S": now}},
@@ -174,11 +197,6 @@ def mark_profile(member_id: str, version: int, intent: str, since: str, now: dat
         raise
 
 
-def mark_values(intent: str, since: str) -> dict[str, str]:
-    """The mark's attributes, for a profile write that carries the intent itself."""
-    return {"intentQueue": QUEUE, "intentSince": since, "cognitoIntent": intent}
-
-
 def clear_profile_mark(member_id: str, since: str) -> bool:
     """Remove the mark made at ``since`` (not a later operation's)."""
     return _conditional(
@@ -191,11 +209,11 @@ def clear_profile_mark(member_id: str, since: str) -> bool:
     )
 
 
-def without_mark(update: dict[str, Any]) -> dict[str, Any]:
-    """A profile ``Update`` entry that also clears the mark: the commit ends the intent."""
-    body = dict(update["Update"])
+def without_mark(update: Entry) -> Entry:
+    """A profile update entry that also clears the mark: the commit ends the intent."""
+    body = dict(update.item["Update"])
     body["UpdateExpression"] = f"{body['UpdateExpression']} REMOVE {_INTENT_ATTRIBUTES}"
-    return {"Update": body}
+    return Entry({"Update": body})
 
 
 # ---------------------------------------------------------------------------- account deletions
@@ -203,20 +221,22 @@ def account_deletion_key(member_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ACCOUNT#{member_id}"}, "sk": {"S": DELETE_ACCOUNT}}
 
 
-def account_deletion_put(member_id: str, since: str) -> dict[str, Any]:
+def account_deletion_put(member_id: str, since: str) -> Entry:
     """The commit's entry saying: this member's Cognito account must go."""
-    return {
-        "Put": {
-            "TableName": get_settings().members_table,
-            "Item": {
-                **account_deletion_key(member_id),
-                "memberId": {"S": member_id},
-                "intentQueue": {"S": QUEUE},
-                "intentSince": {"S": since},
-                "cognitoIntent": {"S": "delete"},
-            },
+    return Entry(
+        {
+            "Put": {
+                "TableName": get_settings().members_table,
+                "Item": {
+                    **account_deletion_key(member_id),
+                    "memberId": {"S": member_id},
+                    "intentQueue": {"S": QUEUE},
+                    "intentSince": {"S": since},
+                    "cognitoIntent": {"S": "delete"},
+                },
+            }
         }
-    }
+    )
 
 
 def account_deleted(member_id: str) -> None:
@@ -228,7 +248,7 @@ def account_deleted(member_id: str) -> None:
 # ---------------------------------------------------------------------------- the reconciler
 def stale_page(
     before: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[IntentKey], dict[str, Any] | None]:
     """Keys of intents older than ``before``, oldest first, through the sparse index."""
     params: dict[str, Any] = {
         "TableName": get_settings().members_table,
@@ -240,18 +260,27 @@ def stale_page(
     if start_key:
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
-    return list(answer.get("Items", [])), answer.get("LastEvaluatedKey")
+    keys = [IntentKey(i["pk"]["S"], i["sk"]["S"]) for i in answer.get("Items", [])]
+    return keys, answer.get("LastEvaluatedKey")
 
 
-def current(key: dict[str, Any]) -> dict[str, Any] | None:
-    """The item behind an index entry, read consistently (the index lags the table)."""
+def current(key: IntentKey) -> Intent | None:
+    """The intent behind an index entry, read consistently (the index lags the table)."""
     item = (
         client("dynamodb")
-        .get_item(
-            TableName=get_settings().members_table,
-            Key={"pk": key["pk"], "sk": key["sk"]},
-            ConsistentRead=True,
-        )
+        .get_item(TableName=get_settings().members_table, Key=key.item_key(), ConsistentRead=True)
         .get("Item")
     )
-    return from_item(item) if item else None
+    if item is None:
+        return None
+    values = from_item(item)
+    kind = values.get("cognitoIntent")
+    return Intent(
+        key=key,
+        kind=kind,
+        since=values.get("intentSince"),
+        member_id=values.get("memberId"),
+        login_id_hash=key.pk.removeprefix("LOGINID#") if kind == "signup" else None,
+        sealed_login_id=values.get("loginIdEnc") if kind == "signup" else None,
+        profile=member_record(values) if key.sk == PROFILE else None,
+    )

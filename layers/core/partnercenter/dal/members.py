@@ -1,18 +1,158 @@
-"""MembersTable: member profiles, uniqueness guards and consent history (docs/data-model.md)."""
+"""MembersTable: member profiles, uniqueness guards and consent history (docs/data-model.md).
+
+Domain code sees ``MemberRecord``, ``LoginIdGuard`` and ``ConsentRecord``; the items, their
+attribute names and the conditions of every write stay here. Each write a transaction carries
+is a rule-named function returning a ``transactions.Entry``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
-from partnercenter.dal.codec import from_item, to_value
+from partnercenter.dal.codec import from_item, to_item, to_value
 from partnercenter.dal.pagination import KeyCondition
+from partnercenter.dal.transactions import Entry
 
 PROFILE = "PROFILE"
 GUARD = "GUARD"
+PENDING_APPROVAL = "pending_approval"
+ACTIVE = "active"
+# The Cognito intent a profile carries (dal.intents): the sparse byIntent index's keys.
+INTENT_QUEUE = "cognito"
+MARK = ("intentQueue", "intentSince", "cognitoIntent")
+
+
+@dataclass(frozen=True)
+class RequiredConsent:
+    policy_version: str
+    agreed_at: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class MarketingConsent:
+    agreed: bool
+    at: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class MemberConsents:
+    """The profile's current consents; the history explains how they came to be (R-COL-2)."""
+
+    required: RequiredConsent
+    marketing: MarketingConsent
+
+
+@dataclass(frozen=True, repr=False)
+class MemberRecord:
+    """A member's profile item. The three personal items are ciphertexts under the member's
+    data key; no repr, so not even those reach a log line."""
+
+    member_id: str
+    status: str
+    version: int
+    requested_at: str
+    name_enc: str
+    phone_enc: str
+    login_id_enc: str
+    login_id_hash: str
+    person_hash: str
+    phone_hash: str | None
+    vendor: str
+    verified_at: str
+    consents: MemberConsents
+    approved_at: str | None = None
+    # Tokens issued at or before this epoch second are refused (R-CK-1).
+    signed_out_at: int = 0
+    # Open sanctions by id, as sanctions.rules reads them (``startsAt``, ``endsAt``?).
+    sanctions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The Cognito intent the profile carries while an operation changes the account.
+    cognito_intent: str | None = None
+
+    def __repr__(self) -> str:
+        return f"MemberRecord({self.member_id!r}, status={self.status!r})"
+
+    def sealed(self, item: str) -> str:
+        """The ciphertext of ``item`` (``name``, ``phone`` or ``loginId``)."""
+        return {"name": self.name_enc, "phone": self.phone_enc, "loginId": self.login_id_enc}[item]
+
+
+@dataclass(frozen=True)
+class LoginIdGuard:
+    """Who holds a login ID: a member (``member_id``), or a signup's claim before that."""
+
+    login_id_hash: str
+    member_id: str | None
+    signup_receipt: str | None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One consent-history record (R-COL-2): version, items, purposes, time, channel."""
+
+    member_id: str
+    kind: str
+    agreed: bool
+    policy_version: str
+    items: tuple[str, ...]
+    purposes: tuple[str, ...]
+    channel: str
+    at: str
+    # To the microsecond: two changes within one second both stay in the history.
+    at_micro: str
+
+
+@dataclass(frozen=True)
+class IdentityCorrection:
+    """A profile's name and/or phone corrected after a new verification (R-RIGHT-1)."""
+
+    verified_at: str
+    vendor: str
+    name_enc: str | None = None
+    phone_enc: str | None = None
+    phone_hash: str | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class MemberListing:
+    """What the byStatus index holds of a member (its projection), for lists."""
+
+    member_id: str
+    requested_at: str
+    login_id_enc: str
+    phone_hash: str | None
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    listings: list[MemberListing]
+    last_key: dict[str, Any] | None
+
+
+_ATTRIBUTE_FIELDS = {
+    "memberId": "member_id",
+    "status": "status",
+    "version": "version",
+    "requestedAt": "requested_at",
+    "nameEnc": "name_enc",
+    "phoneEnc": "phone_enc",
+    "loginIdEnc": "login_id_enc",
+    "loginIdHash": "login_id_hash",
+    "personHash": "person_hash",
+    "phoneHash": "phone_hash",
+    "vendor": "vendor",
+    "verifiedAt": "verified_at",
+    "approvedAt": "approved_at",
+    "signedOutAt": "signed_out_at",
+    "sanctions": "sanctions",
+    "cognitoIntent": "cognito_intent",
+}
 
 
 def member_key(member_id: str) -> dict[str, Any]:
@@ -27,7 +167,92 @@ def person_guard_key(person_hash: str) -> dict[str, Any]:
     return {"pk": {"S": f"PERSON#{person_hash}"}, "sk": {"S": GUARD}}
 
 
-def get_member(member_id: str) -> dict[str, Any] | None:
+# ---------------------------------------------------------------------------- item <-> record
+def member_record(values: Mapping[str, Any]) -> MemberRecord:
+    """The record of a profile item already decoded by ``codec.from_item``."""
+    consents = values["consents"]
+    required, marketing = consents["required"], consents["marketing"]
+    known = {
+        python: values[attribute]
+        for attribute, python in _ATTRIBUTE_FIELDS.items()
+        if values.get(attribute) is not None
+    }
+    known["version"] = int(known["version"])
+    known["signed_out_at"] = int(known.get("signed_out_at") or 0)
+    known.setdefault("phone_hash", None)
+    return MemberRecord(
+        **known,
+        consents=MemberConsents(
+            required=RequiredConsent(
+                policy_version=str(required["policyVersion"]),
+                agreed_at=str(required["agreedAt"]),
+                channel=str(required["channel"]),
+            ),
+            marketing=MarketingConsent(
+                agreed=bool(marketing["agreed"]),
+                at=str(marketing["at"]),
+                channel=str(marketing["channel"]),
+            ),
+        ),
+    )
+
+
+def _consents_value(consents: MemberConsents) -> dict[str, Any]:
+    return {
+        "required": _required_value(consents.required),
+        "marketing": _marketing_value(consents.marketing),
+    }
+
+
+def _required_value(consent: RequiredConsent) -> dict[str, Any]:
+    return {
+        "policyVersion": consent.policy_version,
+        "agreedAt": consent.agreed_at,
+        "channel": consent.channel,
+    }
+
+
+def _marketing_value(consent: MarketingConsent) -> dict[str, Any]:
+    return {"agreed": consent.agreed, "at": consent.at, "channel": consent.channel}
+
+
+def _profile_item(member: MemberRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "pk": f"MEMBER#{member.member_id}",
+        "sk": PROFILE,
+        **{
+            attribute: getattr(member, python)
+            for attribute, python in _ATTRIBUTE_FIELDS.items()
+            if attribute not in ("signedOutAt", "sanctions")
+        },
+        "consents": _consents_value(member.consents),
+    }
+    if member.signed_out_at:
+        values["signedOutAt"] = member.signed_out_at
+    if member.sanctions:
+        values["sanctions"] = {k: dict(v) for k, v in member.sanctions.items()}
+    return to_item(values)
+
+
+def consent_record_item(record: ConsentRecord) -> dict[str, Any]:
+    """The consent-history item (also what test seeding writes in batches)."""
+    return to_item(
+        {
+            "pk": f"MEMBER#{record.member_id}",
+            "sk": f"CONSENT#{record.at_micro}#{record.kind}",
+            "kind": record.kind,
+            "agreed": record.agreed,
+            "policyVersion": record.policy_version,
+            "items": list(record.items),
+            "purposes": list(record.purposes),
+            "channel": record.channel,
+            "at": record.at,
+        }
+    )
+
+
+# ---------------------------------------------------------------------------- reads
+def get_member(member_id: str) -> MemberRecord | None:
     item = (
         client("dynamodb")
         .get_item(
@@ -35,12 +260,10 @@ def get_member(member_id: str) -> dict[str, Any] | None:
         )
         .get("Item")
     )
-    return from_item(item) if item else None
+    return member_record(from_item(item)) if item else None
 
 
-def query_by_status(
-    status: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def query_by_status(status: str, limit: int, start_key: dict[str, Any] | None) -> MemberPage:
     """One page of members in ``status``, oldest request first, through the byStatus index."""
     params: dict[str, Any] = {
         "TableName": get_settings().members_table,
@@ -54,7 +277,39 @@ def query_by_status(
     if condition.start_key(start_key):
         params["ExclusiveStartKey"] = start_key
     answer = client("dynamodb").query(**params)
-    return [from_item(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
+    listings = []
+    for item in answer.get("Items", []):
+        values = from_item(item)
+        listings.append(
+            MemberListing(
+                member_id=values["memberId"],
+                requested_at=values["requestedAt"],
+                login_id_enc=values["loginIdEnc"],
+                phone_hash=values.get("phoneHash"),
+            )
+        )
+    return MemberPage(listings, answer.get("LastEvaluatedKey"))
+
+
+def login_id_guard(login_id_hash: str) -> LoginIdGuard | None:
+    """The login ID's guard (a member's, or a signup's claim), read consistently."""
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=get_settings().members_table,
+            Key=login_id_guard_key(login_id_hash),
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    if item is None:
+        return None
+    values = from_item(item)
+    return LoginIdGuard(
+        login_id_hash=login_id_hash,
+        member_id=values.get("memberId"),
+        signup_receipt=values.get("signupReceipt"),
+    )
 
 
 def login_id_guard_exists(login_id_hash: str) -> bool:
@@ -84,7 +339,211 @@ def member_item_keys(member_id: str) -> list[dict[str, Any]]:
     return [item for page in pages for item in page.get("Items", [])]
 
 
-def transition(
+# ---------------------------------------------------------------------------- entries
+def _put(item: dict[str, Any]) -> Entry:
+    """A put that never overwrites: the item must be new."""
+    return Entry(
+        {
+            "Put": {
+                "TableName": get_settings().members_table,
+                "Item": item,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    )
+
+
+def new_profile_put(member: MemberRecord) -> Entry:
+    return _put(_profile_item(member))
+
+
+def person_guard_put(person_hash: str, member_id: str) -> Entry:
+    """One membership per person (R-IDV-3): fails if the person is a member already."""
+    return _put({**person_guard_key(person_hash), "memberId": {"S": member_id}})
+
+
+def login_id_guard_put(login_id_hash: str, member_id: str) -> Entry:
+    """The member's login-ID guard; fails if the login ID is held."""
+    return _put({**login_id_guard_key(login_id_hash), "memberId": {"S": member_id}})
+
+
+def claimed_login_id_guard_put(
+    login_id_hash: str, member_id: str, claimed_since: str, receipt: str | None
+) -> Entry:
+    """The member's login-ID guard replacing the signup's own claim made at ``claimed_since``
+    (and so clearing it); it keeps the request's receipt, so a retry under the same
+    Idempotency-Key finds its answer."""
+    item = {**login_id_guard_key(login_id_hash), "memberId": {"S": member_id}}
+    if receipt is not None:
+        item["signupReceipt"] = {"S": receipt}
+    return Entry(
+        {
+            "Put": {
+                "TableName": get_settings().members_table,
+                "Item": item,
+                "ConditionExpression": "intentSince = :claimed",
+                "ExpressionAttributeValues": {":claimed": {"S": claimed_since}},
+            }
+        }
+    )
+
+
+def consent_record_put(record: ConsentRecord) -> Entry:
+    """Appends one consent-history record; never overwrites one."""
+    return _put(consent_record_item(record))
+
+
+def _profile_update(member_id: str, version: int, values: dict[str, Any]) -> Entry:
+    """Sets profile attributes (``a.b`` for a map entry).
+
+    Optimistic locking: applies only to ``version`` and bumps it, so a concurrent change wins
+    cleanly instead of being overwritten.
+    """
+    names: dict[str, str] = {}
+    assignments = []
+    for index, path in enumerate(values):
+        parts = []
+        for depth, part in enumerate(path.split(".")):
+            names[f"#p{index}_{depth}"] = part
+            parts.append(f"#p{index}_{depth}")
+        assignments.append(f"{'.'.join(parts)} = :p{index}")
+    return Entry(
+        {
+            "Update": {
+                "TableName": get_settings().members_table,
+                "Key": member_key(member_id),
+                "UpdateExpression": "SET " + ", ".join([*assignments, "version = :next"]),
+                "ConditionExpression": "version = :version",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    **{f":p{i}": to_value(v) for i, v in enumerate(values.values())},
+                    ":version": {"N": str(version)},
+                    ":next": {"N": str(version + 1)},
+                },
+            }
+        }
+    )
+
+
+def identity_correction(member_id: str, version: int, change: IdentityCorrection) -> Entry:
+    """The profile's corrected name/phone and the verification behind them, at ``version``."""
+    values: dict[str, Any] = {"verifiedAt": change.verified_at, "vendor": change.vendor}
+    if change.name_enc is not None:
+        values["nameEnc"] = change.name_enc
+    if change.phone_enc is not None:
+        values["phoneEnc"] = change.phone_enc
+        values["phoneHash"] = change.phone_hash
+    return _profile_update(member_id, version, values)
+
+
+def required_consent_update(member_id: str, version: int, consent: RequiredConsent) -> Entry:
+    return _profile_update(member_id, version, {"consents.required": _required_value(consent)})
+
+
+def marketing_consent_update(member_id: str, version: int, consent: MarketingConsent) -> Entry:
+    return _profile_update(member_id, version, {"consents.marketing": _marketing_value(consent)})
+
+
+def open_sanctions_update(
+    member_id: str, version: int, sanctions: Mapping[str, Mapping[str, str]]
+) -> Entry:
+    """The profile's open sanctions replaced, at ``version``."""
+    return _profile_update(
+        member_id, version, {"sanctions": {k: dict(v) for k, v in sanctions.items()}}
+    )
+
+
+def pending_profile_delete(member_id: str) -> Entry:
+    """The profile goes only while still pending: a decision that raced changes nothing."""
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().members_table,
+                "Key": member_key(member_id),
+                "ConditionExpression": "#s = :pending",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":pending": {"S": PENDING_APPROVAL}},
+            }
+        }
+    )
+
+
+def _own_guard_delete(key: dict[str, Any], member_id: str) -> Entry:
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().members_table,
+                "Key": key,
+                "ConditionExpression": "memberId = :m",
+                "ExpressionAttributeValues": {":m": {"S": member_id}},
+            }
+        }
+    )
+
+
+def own_login_id_guard_delete(member: MemberRecord) -> Entry:
+    """The member's login-ID guard, only while still theirs."""
+    return _own_guard_delete(login_id_guard_key(member.login_id_hash), member.member_id)
+
+
+def own_person_guard_delete(member: MemberRecord) -> Entry:
+    """The member's person guard, only while still theirs."""
+    return _own_guard_delete(person_guard_key(member.person_hash), member.member_id)
+
+
+def versioned_profile_delete(member: MemberRecord) -> Entry:
+    """The profile as read: a concurrent change (its ``version``) cancels the deletion."""
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().members_table,
+                "Key": member_key(member.member_id),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(member.version)}},
+            }
+        }
+    )
+
+
+def guard_deletes_unless_taken(member: MemberRecord) -> list[Entry]:
+    """The member's login-ID and person guards: gone already is fine, another member's is not."""
+    return [
+        Entry(
+            {
+                "Delete": {
+                    "TableName": get_settings().members_table,
+                    "Key": key,
+                    "ConditionExpression": "attribute_not_exists(pk) OR memberId = :m",
+                    "ExpressionAttributeValues": {":m": {"S": member.member_id}},
+                }
+            }
+        )
+        for key in (
+            login_id_guard_key(member.login_id_hash),
+            person_guard_key(member.person_hash),
+        )
+    ]
+
+
+def partition_deletes(member_id: str) -> list[Entry]:
+    """Every item still under the member's partition, the profile included (clean-up)."""
+    return [
+        Entry({"Delete": {"TableName": get_settings().members_table, "Key": key}})
+        for key in member_item_keys(member_id)
+    ]
+
+
+def history_deletes(member_id: str) -> list[Entry]:
+    """Every item of the member's partition but the profile (consent history)."""
+    return [
+        Entry({"Delete": {"TableName": get_settings().members_table, "Key": key}})
+        for key in member_item_keys(member_id)
+        if key["sk"]["S"] != PROFILE
+    ]
+
+
+# ---------------------------------------------------------------------------- single writes
+def _transition(
     member_id: str,
     from_status: str,
     to_status: str,
@@ -127,6 +586,19 @@ def transition(
     return True
 
 
+def approve(member_id: str, approved_at: str, intent_since: str) -> bool:
+    """Pending -> active, carrying the intent to enable the account (the profile's mark):
+    should the request die before the account is enabled, the reconciler enables it. False if
+    the signup is no longer pending."""
+    mark = {"intentQueue": INTENT_QUEUE, "intentSince": intent_since, "cognitoIntent": "approve"}
+    return _transition(member_id, PENDING_APPROVAL, ACTIVE, {"approvedAt": approved_at, **mark})
+
+
+def undo_approval(member_id: str) -> bool:
+    """Active -> pending again, as before ``approve`` (its account could not be enabled)."""
+    return _transition(member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt", *MARK))
+
+
 def set_signed_out(member_id: str, epoch: int) -> bool:
     """Tokens issued at or before ``epoch`` are refused from now on; False if no profile."""
     from botocore.exceptions import ClientError
@@ -148,22 +620,6 @@ def set_signed_out(member_id: str, epoch: int) -> bool:
 
 # ---------------------------------------------------------------- consent history, read back
 _CONSENT = "CONSENT#"
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    """One consent-history record (R-COL-2): version, items, purposes, time, channel."""
-
-    member_id: str
-    kind: str
-    agreed: bool
-    policy_version: str
-    items: tuple[str, ...]
-    purposes: tuple[str, ...]
-    channel: str
-    at: str
-    # To the microsecond: two changes within one second both stay in the history.
-    at_micro: str
 
 
 def _consent_record(member_id: str, values: dict[str, Any]) -> ConsentRecord:

@@ -135,7 +135,7 @@ def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
 
 def retained_key_shred(subject: str) -> dict[str, Any]:
     """Crypto-shredding of the subject's separated-storage data key (R-RET-6)."""
-    return shred(retained_subject(subject))
+    return shred(retained_subject(subject)).item
 
 
 def ended_hold_delete(subject: str, hold_id: str, as_of: str) -> dict[str, Any]:

@@ -102,18 +102,17 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
         )
     expires_at = now + VERIFICATION_WINDOW
     verifications_dal.put_pending(
-        {
-            "verificationId": verification_id,
-            "purpose": purpose,
-            "memberId": member_id,
-            "vendor": vendor.name,
-            "vendorTxId": started.vendor_tx_id,
-            "secretHash": secret_hash(secret),
-            "createdAt": iso(now),
-            "expiresAt": iso(expires_at),
-            # TTL is a backstop for leftovers; the purge decides destruction time itself.
-            "expiresAtEpoch": int(expires_at.timestamp()),
-        }
+        verifications_dal.PendingVerification(
+            verification_id=verification_id,
+            purpose=purpose,
+            member_id=member_id,
+            vendor=vendor.name,
+            vendor_tx_id=started.vendor_tx_id,
+            secret_hash=secret_hash(secret),
+            created_at=iso(now),
+            expires_at=iso(expires_at),
+            expires_at_epoch=int(expires_at.timestamp()),
+        )
     )
     logger.info("identity verification started", extra={"verificationId": verification_id})
     return StartResult(
@@ -129,7 +128,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
 def start_profile_verification(caller: Caller, now: datetime) -> StartResult:
     """A verification bound to the calling member, for a change of name or phone (R-RIGHT-1)."""
     member = current_member(caller)
-    return start_verification("profile_change", str(member["memberId"]), now)
+    return start_verification("profile_change", member.member_id, now)
 
 
 def receive_callback(
@@ -173,28 +172,28 @@ def complete_verification(
 ) -> CallbackResult:
     """Accept the vendor's result once, fresh and intact (R-IDV-2); keep the minimum (R-IDV-4)."""
     record = _pending_record(verification_id)
-    if now - parse_iso(record["createdAt"]) > VERIFICATION_WINDOW:
+    if now - parse_iso(record.created_at) > VERIFICATION_WINDOW:
         raise VerificationExpired()
     with vendor_unavailability_counted():
         vendor = current_vendor()
-        if record["vendor"] != vendor.name:
+        if record.vendor != vendor.name:
             # Started before a switch of vendor: the new one cannot finish it.
             raise VerificationExpired()
         # Tampered, stale, failed, replayed at the vendor, or the vendor down: raised as the
         # contract's error before anything is written.
         identity = vendor.complete(
-            vendor_tx_id=record["vendorTxId"], callback=callback_fields, now=now
+            vendor_tx_id=record.vendor_tx_id, callback=callback_fields, now=now
         )
     kept = _what_is_kept(verification_id, identity, now)
     del identity  # the CI and birth date end here, in memory
-    if not verifications_dal.mark_verified(verification_id, record["vendorTxId"], kept):
+    if not verifications_dal.mark_verified(verification_id, record.vendor_tx_id, kept):
         raise VerificationUsed()  # a concurrent delivery of the same result won
     logger.info("identity verified", extra={"verificationId": verification_id})
     metrics.add_metric(name="IdentityVerified", unit="Count", value=1)
     return CallbackResult(verification_id=verification_id, status="verified")
 
 
-def _pending_record(verification_id: str) -> dict[str, Any]:
+def _pending_record(verification_id: str) -> verifications_dal.VerificationRecord:
     try:
         uuid.UUID(verification_id)
     except ValueError:
@@ -202,14 +201,14 @@ def _pending_record(verification_id: str) -> dict[str, Any]:
     record = verifications_dal.get(verification_id)
     if record is None:
         raise VerificationNotFound()
-    if record["status"] != verifications_dal.PENDING:
+    if record.status != verifications_dal.PENDING:
         raise VerificationUsed()
     return record
 
 
 def _what_is_kept(
     verification_id: str, identity: VerifiedIdentity, now: datetime
-) -> dict[str, Any]:
+) -> verifications_dal.VerifiedFacts:
     """R-IDV-4: time, the under-14 outcome, a keyed hash of the CI, name and phone sealed.
 
     Never the CI, DI, birth date or the vendor's payload. For a child under 14 nothing of the
@@ -217,10 +216,13 @@ def _what_is_kept(
     """
     # Birth dates are Korean calendar dates: age is counted on today's date in Korea.
     under14 = identity.is_under_14(now.astimezone(KST).date())
-    kept: dict[str, Any] = {"verifiedAt": iso(identity.verified_at), "under14": under14}
-    if not under14:
-        kept["personHash"] = person_hash(identity.ci)
-        kept["identityEnc"] = verifications_dal.seal_identity(
+    if under14:
+        return verifications_dal.VerifiedFacts(verified_at=iso(identity.verified_at), under14=True)
+    return verifications_dal.VerifiedFacts(
+        verified_at=iso(identity.verified_at),
+        under14=False,
+        person_hash=person_hash(identity.ci),
+        identity_enc=verifications_dal.seal_identity(
             verification_id, identity.name, identity.phone
-        )
-    return kept
+        ),
+    )

@@ -6,10 +6,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
+from partnercenter.dal.transactions import Entry
 from partnercenter.errors import (
     VerificationExpired,
     VerificationNotFound,
@@ -58,39 +58,37 @@ def load_for_use(
     (a signup's). The binding is checked before anything else about the verification is told.
     """
     record = verifications_dal.get(verification_id)
-    if record is None or record.get("purpose") != purpose:
+    if record is None or record.purpose != purpose:
         raise VerificationNotFound()
-    if member_id is not None and record.get("memberId") != member_id:
+    if member_id is not None and record.member_id != member_id:
         raise VerificationNotFound()
-    if secret is not None and not hmac.compare_digest(
-        secret_hash(secret), str(record.get("secretHash", ""))
-    ):
+    if secret is not None and not hmac.compare_digest(secret_hash(secret), record.secret_hash):
         raise VerificationTampered(
             "This verification was started by another client; start a new identity "
             "verification and use the verificationSecret it returns."
         )
-    if record["status"] == verifications_dal.CONSUMED:
+    if record.status == verifications_dal.CONSUMED:
         raise VerificationUsed()
-    if record["status"] != verifications_dal.VERIFIED:
+    if record.status != verifications_dal.VERIFIED or record.verified_at is None:
         raise VerificationNotFound("The identity verification is not complete yet.")
-    if now - parse_iso(record["createdAt"]) > VERIFICATION_WINDOW:
+    if now - parse_iso(record.created_at) > VERIFICATION_WINDOW:
         raise VerificationExpired()
-    identity: dict[str, Any] = {"name": None, "phone": None}
-    if record.get("identityEnc") is not None:
-        identity = verifications_dal.open_identity(verification_id, record["identityEnc"])
+    identity = verifications_dal.SealedIdentity(name=None, phone=None)
+    if record.identity_enc is not None:
+        identity = verifications_dal.open_identity(verification_id, record.identity_enc)
     return UsableVerification(
         verification_id=verification_id,
         purpose=purpose,
-        member_id=record.get("memberId"),
-        vendor=record["vendor"],
-        verified_at=record["verifiedAt"],
-        person_hash=record.get("personHash"),
-        under14=bool(record.get("under14")),
-        name=identity.get("name"),
-        phone=identity.get("phone"),
+        member_id=record.member_id,
+        vendor=record.vendor,
+        verified_at=record.verified_at,
+        person_hash=record.person_hash,
+        under14=record.under14,
+        name=identity.name,
+        phone=identity.phone,
     )
 
 
-def consume_entry(verification: UsableVerification, now: datetime) -> dict[str, Any]:
-    """The TransactWriteItems entry that uses the verification up, with the caller's writes."""
+def consume_entry(verification: UsableVerification, now: datetime) -> Entry:
+    """The transaction's entry that uses the verification up, with the caller's writes."""
     return verifications_dal.consume_entry(verification.verification_id, iso(now))

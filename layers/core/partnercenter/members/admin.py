@@ -12,8 +12,8 @@ from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained_phones
+from partnercenter.dal.members import PENDING_APPROVAL
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
-from partnercenter.members.records import PENDING_APPROVAL
 from partnercenter.members.vault import member_cipher
 
 MemberStatus = Literal["pending_approval", "active"]
@@ -41,30 +41,30 @@ def list_members(
     operator: Caller, status: MemberStatus, limit: int, next_token: str | None
 ) -> MemberList:
     scope = PageScope("GET /admin/members", operator.member_id, {"status": status})
-    rows, last_key = members_dal.query_by_status(status, limit, decode_token(next_token, scope))
+    page = members_dal.query_by_status(status, limit, decode_token(next_token, scope))
     # The fraud-prevention hold keeps a withdrawn phone for one year (R-RET-2).
     a_year_ago = iso(utc_now() - timedelta(days=365))
     items = []
-    for row in rows:
-        cipher = member_cipher(row["memberId"])
-        login_id = cipher.open("loginId", row["loginIdEnc"]) if cipher else None
+    for member in page.listings:
+        cipher = member_cipher(member.member_id)
+        login_id = cipher.open("loginId", member.login_id_enc) if cipher else None
         # Showing a login ID is an access to personal data (R-SEC-2).
         record_access(
             actor=operator.member_id,
             actor_role="operator",
-            member_id=row["memberId"],
+            member_id=member.member_id,
             action="list_members",
             source_ip=operator.source_ip,
         )
         retained = None
-        if status == PENDING_APPROVAL and row.get("phoneHash"):
-            retained = retained_phones.is_retained(row["phoneHash"], a_year_ago)
+        if status == PENDING_APPROVAL and member.phone_hash:
+            retained = retained_phones.is_retained(member.phone_hash, a_year_ago)
         items.append(
             MemberListItem(
-                member_id=row["memberId"],
+                member_id=member.member_id,
                 login_id=login_id,
-                requested_at=row["requestedAt"],
+                requested_at=member.requested_at,
                 retained_phone_within_year=retained,
             )
         )
-    return MemberList(items=items, next_token=encode_token(last_key, scope))
+    return MemberList(items=items, next_token=encode_token(page.last_key, scope))

@@ -7,16 +7,17 @@ same transaction, so the history always explains the current state.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import iso, utc_now
+from partnercenter.dal import members as members_dal
 from partnercenter.dal import transactions
+from partnercenter.dal.members import MarketingConsent, MemberConsents, RequiredConsent
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
-from partnercenter.members.records import consent_put, profile_update
+from partnercenter.members.records import consent_record
 from partnercenter.members.session import current_member
 from partnercenter.policy import current_version
 
@@ -40,8 +41,18 @@ class ConsentState(ApiModel):
     marketing: MarketingConsentState
 
     @classmethod
-    def of(cls, member: dict[str, Any]) -> ConsentState:
-        return cls.model_validate(member["consents"])
+    def of(cls, consents: MemberConsents) -> ConsentState:
+        required, marketing = consents.required, consents.marketing
+        return cls(
+            required=RequiredConsentState(
+                policy_version=required.policy_version,
+                agreed_at=required.agreed_at,
+                channel=required.channel,
+            ),
+            marketing=MarketingConsentState(
+                agreed=marketing.agreed, at=marketing.at, channel=marketing.channel
+            ),
+        )
 
 
 class ConsentChange(ApiModel):
@@ -65,29 +76,32 @@ def change_consents(
             'Send either {"marketing": true|false} or {"policyVersion": ..., "agreed": true}.',
             fields=["marketing", "policyVersion", "agreed"],
         )
-    consents = dict(member["consents"])
+    consents = member.consents
     if change.marketing is not None:
         # Advertising needs this opt-in beforehand (R-ADV-1); opting out is as easy.
         kind, agreed = "marketing", change.marketing
-        consents["marketing"] = {"agreed": agreed, "at": iso(now), "channel": CHANNEL}
-        version = str(consents["required"]["policyVersion"])
+        marketing = MarketingConsent(agreed=agreed, at=iso(now), channel=CHANNEL)
+        consents = MemberConsents(required=consents.required, marketing=marketing)
+        version = consents.required.policy_version
+        update = members_dal.marketing_consent_update(member_id, member.version, marketing)
     else:
         current = current_version(now)
         if change.agreed is not True or change.policy_version != current:
             raise ConsentRequired()
         kind, agreed, version = "required", True, current
-        consents["required"] = {"policyVersion": version, "agreedAt": iso(now), "channel": CHANNEL}
+        required = RequiredConsent(policy_version=version, agreed_at=iso(now), channel=CHANNEL)
+        consents = MemberConsents(required=required, marketing=consents.marketing)
+        update = members_dal.required_consent_update(member_id, member.version, required)
     record_own_access(caller, f"change_consent_{kind}")
+    history = consent_record(member_id, kind, agreed, now, CHANNEL, version)
+    transaction = (
+        transactions.Transaction()
+        .add("profile", update)
+        .add("history", members_dal.consent_record_put(history))
+    )
     try:
-        transactions.write(
-            [
-                profile_update(
-                    member_id, int(member["version"]), {f"consents.{kind}": consents[kind]}
-                ),
-                consent_put(member_id, kind, agreed, now, CHANNEL, version),
-            ]
-        )
+        transaction.commit()
     except transactions.TransactionCancelled:
         # Another change of this member's consents won the race (or landed in the same second).
         raise Conflict() from None
-    return ConsentState.model_validate(consents)
+    return ConsentState.of(consents)

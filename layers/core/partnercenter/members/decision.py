@@ -9,7 +9,7 @@ account is deleted (by the reconciler, should this request die first).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -19,8 +19,8 @@ from partnercenter.clock import iso, iso_micro, utc_now
 from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.data_keys import shred
+from partnercenter.dal.members import PENDING_APPROVAL, MemberRecord
 from partnercenter.errors import Conflict, NotFound
-from partnercenter.members.records import ACTIVE, PENDING_APPROVAL, application_deletes
 from partnercenter.members.vault import member_cipher
 from partnercenter.observability import logger
 from partnercenter.retention.destruction import destruction_record_put
@@ -45,13 +45,13 @@ def decide(
     member = members_dal.get_member(member_id)
     if member is None:
         raise NotFound("No such signup application.")
-    if member["status"] != PENDING_APPROVAL:
+    if member.status != PENDING_APPROVAL:
         raise Conflict("This signup was already decided.")
     cipher = member_cipher(member_id)
     if cipher is None:
         raise NotFound("No such signup application.")
     # The Cognito username is the login ID; reading it is an access (R-SEC-2).
-    login_id = cipher.open("loginId", member["loginIdEnc"])
+    login_id = cipher.open("loginId", member.login_id_enc)
     record_access(
         actor=operator.member_id,
         actor_role="operator",
@@ -71,33 +71,32 @@ def _approve(member_id: str, login_id: str) -> None:
     since = f"{iso_micro(now)}#approve"
     # The transition carries the intent (the profile's mark): should this request die before
     # the account is enabled, the reconciler enables it (the profile says active).
-    if not members_dal.transition(
-        member_id,
-        PENDING_APPROVAL,
-        ACTIVE,
-        {"approvedAt": iso(now), **intents.mark_values("approve", since)},
-    ):
+    if not members_dal.approve(member_id, iso(now), since):
         raise Conflict("This signup was decided meanwhile.")
     try:
         cognito.enable_user(login_id)
     except BaseException:
         # Pending again: an active member who cannot sign in would be worse than a retry.
-        members_dal.transition(
-            member_id, ACTIVE, PENDING_APPROVAL, {}, remove=("approvedAt", *intents.MARK)
-        )
+        members_dal.undo_approval(member_id)
         raise
     intents.clear_profile_mark(member_id, since)
 
 
-def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
-    member_id = str(member["memberId"])
+def _reject(member: MemberRecord, login_id: str, request_id: str) -> None:
+    member_id = member.member_id
     now = utc_now()
-    deletes = application_deletes(member, members_dal.member_item_keys(member_id))
-    try:
-        transactions.write(
-            [
-                *deletes,
-                shred(member_id),
+    # The profile goes only while still pending and the guards only while still this member's,
+    # so a decision that raced with another changes nothing.
+    transaction = (
+        transactions.Transaction()
+        .add("profile", members_dal.pending_profile_delete(member_id))
+        .add("login_id_guard", members_dal.own_login_id_guard_delete(member))
+        .add("person_guard", members_dal.own_person_guard_delete(member))
+        .add_group("consent_history", members_dal.history_deletes(member_id))
+        .add("data_key", shred(member_id))
+        .add(
+            "destruction_record",
+            transactions.Entry(
                 destruction_record_put(
                     member_id=member_id,
                     kind="signup_application",
@@ -105,12 +104,18 @@ def _reject(member: dict[str, Any], login_id: str, request_id: str) -> None:
                     reason="signup rejected",
                     run_id=f"decision-{request_id}",
                     at=now,
-                ),
-                # The account holds the login ID: the commit says it must go, so a request that
-                # dies before deleting it leaves the deletion to the reconciler.
-                intents.account_deletion_put(member_id, f"{iso_micro(now)}#{request_id}"),
-            ]
+                )
+            ),
         )
+        # The account holds the login ID: the commit says it must go, so a request that dies
+        # before deleting it leaves the deletion to the reconciler.
+        .add(
+            "account_deletion",
+            intents.account_deletion_put(member_id, f"{iso_micro(now)}#{request_id}"),
+        )
+    )
+    try:
+        transaction.commit()
     except transactions.TransactionCancelled:
         raise Conflict("This signup was decided meanwhile.") from None
     # Only this member's account: a new signup may already own the login ID.

@@ -7,7 +7,7 @@ commit in one transaction. Every view and change appends an access record (R-SEC
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from pydantic import Field
 
@@ -15,7 +15,9 @@ from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
+from partnercenter.dal import members as members_dal
 from partnercenter.dal import transactions
+from partnercenter.dal.members import IdentityCorrection, MemberRecord
 from partnercenter.errors import (
     Conflict,
     IdentityMismatch,
@@ -27,7 +29,6 @@ from partnercenter.hashing import phone_hash
 from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
-from partnercenter.members.records import profile_update
 from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.sanctions.service import Sanction, sanctions_of
@@ -76,7 +77,7 @@ def change_profile(caller: Caller, change: ProfileChange) -> Profile:
     verification = load_for_use(
         change.verification_id, PROFILE_CHANGE, now, member_id=caller.member_id
     )
-    if verification.person_hash != member["personHash"]:
+    if verification.person_hash != member.person_hash:
         raise IdentityMismatch(
             "The verification is of another person; verify your own identity and try again."
         )
@@ -85,45 +86,59 @@ def change_profile(caller: Caller, change: ProfileChange) -> Profile:
     ):
         raise IdentityMismatch()
     cipher = _cipher(member)
-    values: dict[str, Any] = {"verifiedAt": verification.verified_at, "vendor": verification.vendor}
-    if change.name is not None:
-        values["nameEnc"] = cipher.seal("name", change.name)
-    if change.phone is not None:
-        values["phoneEnc"] = cipher.seal("phone", change.phone)
-        values["phoneHash"] = phone_hash(change.phone)
+    correction = IdentityCorrection(
+        verified_at=verification.verified_at,
+        vendor=verification.vendor,
+        name_enc=None if change.name is None else cipher.seal("name", change.name),
+        phone_enc=None if change.phone is None else cipher.seal("phone", change.phone),
+        phone_hash=None if change.phone is None else phone_hash(change.phone),
+    )
     record_own_access(caller, "change_profile")
-    version = int(member["version"])
-    try:
-        transactions.write(
-            [
-                profile_update(caller.member_id, version, values),
-                consume_entry(verification, now),
-            ]
+    transaction = (
+        transactions.Transaction()
+        .add(
+            "profile",
+            members_dal.identity_correction(caller.member_id, member.version, correction),
         )
+        .add("verification", consume_entry(verification, now))
+    )
+    try:
+        transaction.commit()
     except transactions.TransactionCancelled as cancelled:
-        if cancelled.failed(1):
+        if cancelled.failed("verification"):
             raise VerificationUsed() from None
         raise Conflict("Your profile changed meanwhile; load it and try again.") from None
-    return _profile({**member, **values, "version": version + 1}, cipher)
+    return _profile(
+        replace(
+            member,
+            verified_at=correction.verified_at,
+            vendor=correction.vendor,
+            name_enc=correction.name_enc or member.name_enc,
+            phone_enc=correction.phone_enc or member.phone_enc,
+            phone_hash=correction.phone_hash or member.phone_hash,
+            version=member.version + 1,
+        ),
+        cipher,
+    )
 
 
-def _cipher(member: dict[str, Any]) -> FieldCipher:
-    cipher = member_cipher(member["memberId"])
+def _cipher(member: MemberRecord) -> FieldCipher:
+    cipher = member_cipher(member.member_id)
     if cipher is None:
         # The key is shredded only when the member is gone (withdrawal, rejection).
         raise Unauthorized("Your session has ended; sign in again.")
     return cipher
 
 
-def _profile(member: dict[str, Any], cipher: FieldCipher) -> Profile:
+def _profile(member: MemberRecord, cipher: FieldCipher) -> Profile:
     fields = open_personal_fields(member, cipher)
     return Profile(
-        member_id=member["memberId"],
+        member_id=member.member_id,
         login_id=fields.login_id,
         name=fields.name,
         phone=fields.phone,
-        status=member["status"],
-        consents=ConsentState.of(member),
-        verified_at=member["verifiedAt"],
-        sanctions=sanctions_of(member["memberId"], utc_now()),
+        status=member.status,
+        consents=ConsentState.of(member.consents),
+        verified_at=member.verified_at,
+        sanctions=sanctions_of(member.member_id, utc_now()),
     )

@@ -1,27 +1,28 @@
-"""The one place that shapes a member's items (docs/data-model.md); signup and tests use it."""
+"""The one place that shapes a new member (docs/data-model.md); signup and tests use it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from partnercenter.clock import iso, iso_micro
-from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
-from partnercenter.dal.codec import to_item, to_value
+from partnercenter.dal import members as members_dal
 from partnercenter.dal.data_keys import MEMBER_DATA, new_data_key
 from partnercenter.dal.members import (
-    PROFILE,
-    login_id_guard_key,
-    member_key,
-    person_guard_key,
+    ACTIVE,
+    PENDING_APPROVAL,
+    ConsentRecord,
+    MarketingConsent,
+    MemberConsents,
+    MemberRecord,
+    RequiredConsent,
 )
+from partnercenter.dal.transactions import Entry, Transaction
 from partnercenter.hashing import login_id_hash, phone_hash
 from partnercenter.policy import REQUIRED_ITEMS, signup_purposes
 
-PENDING_APPROVAL = "pending_approval"
-ACTIVE = "active"
+__all__ = ["ACTIVE", "PENDING_APPROVAL", "MemberWrites", "NewMember", "new_member_writes"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -40,80 +41,45 @@ class NewMember:
     status: str = PENDING_APPROVAL
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemberWrites:
-    """TransactWriteItems entries for a new member, with the index of each guard."""
+    """A new member's entries, each by the name its transaction gives it."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
-    login_id_guard_index: int = -1
-    person_guard_index: int = -1
+    data_key: Entry
+    profile: Entry
+    login_id_guard: Entry
+    person_guard: Entry
+    required_consent: Entry
+    marketing_consent: Entry
+
+    def transaction(self) -> Transaction:
+        return (
+            Transaction()
+            .add("data_key", self.data_key)
+            .add("profile", self.profile)
+            .add("login_id_guard", self.login_id_guard)
+            .add("person_guard", self.person_guard)
+            .add("required_consent", self.required_consent)
+            .add("marketing_consent", self.marketing_consent)
+        )
 
 
-def _put(item: dict[str, Any], condition: str = "attribute_not_exists(pk)") -> dict[str, Any]:
-    return {
-        "Put": {
-            "TableName": get_settings().members_table,
-            "Item": item,
-            "ConditionExpression": condition,
-        }
-    }
-
-
-def consent_item(
+def consent_record(
     member_id: str, kind: str, agreed: bool, at: datetime, channel: str, policy_version: str
-) -> dict[str, Any]:
+) -> ConsentRecord:
     """One consent-history record (R-COL-2): version, items, purposes, time, channel."""
-    return to_item(
-        {
-            "pk": f"MEMBER#{member_id}",
-            # To the microsecond: two changes within one second both stay in the history.
-            "sk": f"CONSENT#{iso_micro(at)}#{kind}",
-            "kind": kind,
-            "agreed": agreed,
-            "policyVersion": policy_version,
-            "items": list(REQUIRED_ITEMS) if kind == "required" else ["phone"],
-            "purposes": signup_purposes(policy_version) if kind == "required" else ["advertising"],
-            "channel": channel,
-            "at": iso(at),
-        }
+    required = kind == "required"
+    return ConsentRecord(
+        member_id=member_id,
+        kind=kind,
+        agreed=agreed,
+        policy_version=policy_version,
+        items=tuple(REQUIRED_ITEMS) if required else ("phone",),
+        purposes=tuple(signup_purposes(policy_version)) if required else ("advertising",),
+        channel=channel,
+        at=iso(at),
+        at_micro=iso_micro(at),
     )
-
-
-def consent_put(
-    member_id: str, kind: str, agreed: bool, at: datetime, channel: str, policy_version: str
-) -> dict[str, Any]:
-    """TransactWriteItems entry appending one consent-history record; never overwrites one."""
-    return _put(consent_item(member_id, kind, agreed, at, channel, policy_version))
-
-
-def profile_update(member_id: str, version: int, values: dict[str, Any]) -> dict[str, Any]:
-    """TransactWriteItems entry setting profile attributes (``a.b`` for a map entry).
-
-    Optimistic locking: applies only to ``version`` and bumps it, so a concurrent change wins
-    cleanly instead of being overwritten.
-    """
-    names: dict[str, str] = {}
-    assignments = []
-    for index, path in enumerate(values):
-        parts = []
-        for depth, part in enumerate(path.split(".")):
-            names[f"#p{index}_{depth}"] = part
-            parts.append(f"#p{index}_{depth}")
-        assignments.append(f"{'.'.join(parts)} = :p{index}")
-    return {
-        "Update": {
-            "TableName": get_settings().members_table,
-            "Key": member_key(member_id),
-            "UpdateExpression": "SET " + ", ".join([*assignments, "version = :next"]),
-            "ConditionExpression": "version = :version",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {
-                **{f":p{i}": to_value(v) for i, v in enumerate(values.values())},
-                ":version": {"N": str(version)},
-                ":next": {"N": str(version + 1)},
-            },
-        }
-    }
 
 
 def new_member_writes(member: NewMember) -> MemberWrites:
@@ -122,47 +88,34 @@ def new_member_writes(member: NewMember) -> MemberWrites:
     cipher = FieldCipher(member.member_id, key.plaintext)
     at = iso(member.requested_at)
     login_hash = login_id_hash(member.login_id)
-    profile = to_item(
-        {
-            "pk": f"MEMBER#{member.member_id}",
-            "sk": "PROFILE",
-            "memberId": member.member_id,
-            "status": member.status,
-            "requestedAt": at,
-            "nameEnc": cipher.seal("name", member.name),
-            "phoneEnc": cipher.seal("phone", member.phone),
-            "loginIdEnc": cipher.seal("loginId", member.login_id),
-            "loginIdHash": login_hash,
-            "personHash": member.person_hash,
-            "phoneHash": phone_hash(member.phone),
-            "vendor": member.vendor,
-            "verifiedAt": member.verified_at,
-            "consents": {
-                "required": {
-                    "policyVersion": member.policy_version,
-                    "agreedAt": at,
-                    "channel": member.channel,
-                },
-                # Marketing is a separate consent and defaults off (R-ADV-1).
-                "marketing": {"agreed": member.marketing, "at": at, "channel": member.channel},
-            },
-            "version": 1,
-        }
+    profile = MemberRecord(
+        member_id=member.member_id,
+        status=member.status,
+        version=1,
+        requested_at=at,
+        name_enc=cipher.seal("name", member.name),
+        phone_enc=cipher.seal("phone", member.phone),
+        login_id_enc=cipher.seal("loginId", member.login_id),
+        login_id_hash=login_hash,
+        person_hash=member.person_hash,
+        phone_hash=phone_hash(member.phone),
+        vendor=member.vendor,
+        verified_at=member.verified_at,
+        consents=MemberConsents(
+            required=RequiredConsent(
+                policy_version=member.policy_version, agreed_at=at, channel=member.channel
+            ),
+            # Marketing is a separate consent and defaults off (R-ADV-1).
+            marketing=MarketingConsent(agreed=member.marketing, at=at, channel=member.channel),
+        ),
     )
-    writes = MemberWrites()
-    writes.items.append(key.put)
-    writes.items.append(_put(profile))
-    writes.login_id_guard_index = len(writes.items)
-    writes.items.append(
-        _put({**login_id_guard_key(login_hash), "memberId": {"S": member.member_id}})
-    )
-    writes.person_guard_index = len(writes.items)
-    writes.items.append(
-        _put({**person_guard_key(member.person_hash), "memberId": {"S": member.member_id}})
-    )
-    writes.items.append(
-        _put(
-            consent_item(
+    return MemberWrites(
+        data_key=key.put,
+        profile=members_dal.new_profile_put(profile),
+        login_id_guard=members_dal.login_id_guard_put(login_hash, member.member_id),
+        person_guard=members_dal.person_guard_put(member.person_hash, member.member_id),
+        required_consent=members_dal.consent_record_put(
+            consent_record(
                 member.member_id,
                 "required",
                 True,
@@ -170,11 +123,9 @@ def new_member_writes(member: NewMember) -> MemberWrites:
                 member.channel,
                 member.policy_version,
             )
-        )
-    )
-    writes.items.append(
-        _put(
-            consent_item(
+        ),
+        marketing_consent=members_dal.consent_record_put(
+            consent_record(
                 member.member_id,
                 "marketing",
                 member.marketing,
@@ -182,49 +133,5 @@ def new_member_writes(member: NewMember) -> MemberWrites:
                 member.channel,
                 member.policy_version,
             )
-        )
+        ),
     )
-    return writes
-
-
-def application_deletes(
-    member: dict[str, Any], item_keys: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """TransactWriteItems entries deleting a pending application: profile, guards, consents.
-
-    The profile goes only while still pending and the guards only while still this member's,
-    so a decision that raced with another changes nothing.
-    """
-    table = get_settings().members_table
-    member_id = {":m": {"S": member["memberId"]}}
-    deletes: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "TableName": table,
-                "Key": member_key(member["memberId"]),
-                "ConditionExpression": "#s = :pending",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":pending": {"S": PENDING_APPROVAL}},
-            }
-        }
-    ]
-    for guard in (
-        login_id_guard_key(member["loginIdHash"]),
-        person_guard_key(member["personHash"]),
-    ):
-        deletes.append(
-            {
-                "Delete": {
-                    "TableName": table,
-                    "Key": guard,
-                    "ConditionExpression": "memberId = :m",
-                    "ExpressionAttributeValues": member_id,
-                }
-            }
-        )
-    deletes.extend(
-        {"Delete": {"TableName": table, "Key": key}}
-        for key in item_keys
-        if key["sk"]["S"] != PROFILE
-    )
-    return deletes

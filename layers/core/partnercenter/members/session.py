@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from partnercenter.api import Caller
 from partnercenter.clock import utc_now
 from partnercenter.dal import members as members_dal
+from partnercenter.dal.members import MemberRecord
 from partnercenter.errors import MemberSuspended, PolicyConsentRequired, Unauthorized
 from partnercenter.policy.versions import version_to_agree
 from partnercenter.sanctions.rules import is_suspended
@@ -19,7 +19,7 @@ def current_member(
     require_policy_consent: bool = True,
     allow_suspended: bool = False,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> MemberRecord:
     """The caller's member record, or 401 once they withdrew or signed out everywhere.
 
     Once a material policy change is in effect, a member who has not agreed to it gets 403
@@ -37,14 +37,12 @@ def current_member(
     member = members_dal.get_member(caller.member_id)
     if member is None:
         raise Unauthorized("Your session has ended; sign in again.")
-    signed_out_at = int(member.get("signedOutAt") or 0)
-    if signed_out_at and caller.issued_at <= signed_out_at:
+    if member.signed_out_at and caller.issued_at <= member.signed_out_at:
         raise Unauthorized("Your session has ended; sign in again.")
     now = now or utc_now()
     if not allow_suspended and is_suspended(member, now):
         raise MemberSuspended()
-    if require_policy_consent:
-        agreed = ((member.get("consents") or {}).get("required") or {}).get("policyVersion")
-        if version_to_agree(agreed, now) is not None:
-            raise PolicyConsentRequired()
+    agreed = member.consents.required.policy_version
+    if require_policy_consent and version_to_agree(agreed, now) is not None:
+        raise PolicyConsentRequired()
     return member

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -173,9 +173,9 @@ def _sign_up(request: SignupRequest, receipt: str | None = None) -> SignupResult
     login_hash = login_id_hash(request.login_id)
     if receipt is not None:
         # A retry of a signup that committed while its idempotency record was lost or expired.
-        guard = intents.current(members_dal.login_id_guard_key(login_hash))
-        if guard and guard.get("memberId") and guard.get("signupReceipt") == receipt:
-            return SignupResult(member_id=str(guard["memberId"]))
+        guard = members_dal.login_id_guard(login_hash)
+        if guard and guard.member_id and guard.signup_receipt == receipt:
+            return SignupResult(member_id=guard.member_id)
     verification = load_for_use(
         request.verification_id,
         SIGNUP,
@@ -230,8 +230,8 @@ def _sign_up(request: SignupRequest, receipt: str | None = None) -> SignupResult
 
 
 def _committed(login_hash: str, member_id: str) -> bool:
-    guard = intents.current(members_dal.login_id_guard_key(login_hash))
-    return guard is not None and guard.get("memberId") == member_id
+    guard = members_dal.login_id_guard(login_hash)
+    return guard is not None and guard.member_id == member_id
 
 
 def _marketing_after_required_consent(consents: SignupConsents | None, current: str) -> bool:
@@ -293,17 +293,21 @@ def _store_member(
             requested_at=now,
         )
     )
-    writes.items[writes.login_id_guard_index] = intents.claimed_guard_put(
-        writes.items[writes.login_id_guard_index], claim.since, claim.receipt
+    # The member's guard replaces this signup's own claim, and so clears it.
+    writes = replace(
+        writes,
+        login_id_guard=members_dal.claimed_login_id_guard_put(
+            login_id_hash(request.login_id), member_id, claim.since, claim.receipt
+        ),
     )
-    consume_index = len(writes.items)
+    transaction = writes.transaction().add("verification", consume_entry(verification, now))
     try:
-        transactions.write([*writes.items, consume_entry(verification, now)])
+        transaction.commit()
     except transactions.TransactionCancelled as cancelled:
-        if cancelled.failed(writes.login_id_guard_index):
+        if cancelled.failed("login_id_guard"):
             raise LoginIdTaken() from None
-        if cancelled.failed(writes.person_guard_index):
+        if cancelled.failed("person_guard"):
             raise AlreadyMember() from None
-        if cancelled.failed(consume_index):
+        if cancelled.failed("verification"):
             raise VerificationUsed() from None
         raise Conflict() from None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal.data_keys import MEMBER_DATA, load_data_key
+from partnercenter.dal.members import MemberRecord
 
 
 def member_cipher(member_id: str) -> FieldCipher | None:
@@ -24,9 +24,9 @@ class PersonalFields:
     phone: str
 
 
-def open_personal_fields(member: dict[str, Any], cipher: FieldCipher) -> PersonalFields:
+def open_personal_fields(member: MemberRecord, cipher: FieldCipher) -> PersonalFields:
     return PersonalFields(
-        login_id=cipher.open("loginId", member["loginIdEnc"]),
-        name=cipher.open("name", member["nameEnc"]),
-        phone=cipher.open("phone", member["phoneEnc"]),
+        login_id=cipher.open("loginId", member.login_id_enc),
+        name=cipher.open("name", member.name_enc),
+        phone=cipher.open("phone", member.phone_enc),
     )

@@ -241,8 +241,9 @@ def _audience_page(notice: NoticeRecord, cursor: str | None) -> tuple[list[str],
     """One page of member ids, and the cursor after it (None: the audience is done)."""
     if notice.audience == "all_active":
         start_key = json.loads(cursor) if cursor else None
-        rows, last_key = members_dal.query_by_status(ACTIVE, AUDIENCE_PAGE, start_key)
-        return [str(r["memberId"]) for r in rows], json.dumps(last_key) if last_key else None
+        page = members_dal.query_by_status(ACTIVE, AUDIENCE_PAGE, start_key)
+        last_key = page.last_key
+        return [m.member_id for m in page.listings], json.dumps(last_key) if last_key else None
     listed = notice.member_ids
     start = int(cursor or 0)
     end = start + AUDIENCE_PAGE
@@ -260,7 +261,7 @@ def _deliver_one(notice: NoticeRecord, member_id: str, message: str) -> None:
     if not notices_dal.claim(notice_id, subject, CHANNEL, iso(utc_now())):
         return  # already handled (a resumed or concurrent delivery)
     member = members_dal.get_member(member_id)
-    cipher = member_cipher(member_id) if member and member.get("status") == ACTIVE else None
+    cipher = member_cipher(member_id) if member and member.status == ACTIVE else None
     if member is None or cipher is None:
         # Not an active member (any more): nothing to write to. Withdrawn members' retained
         # phones serve fraud prevention only and are never used for this (R-RET-5).
@@ -273,7 +274,7 @@ def _deliver_one(notice: NoticeRecord, member_id: str, message: str) -> None:
         action="send_notice",
     )
     try:
-        message_id = send_sms(korean_mobile_e164(cipher.open("phone", member["phoneEnc"])), message)
+        message_id = send_sms(korean_mobile_e164(cipher.open("phone", member.phone_enc)), message)
     except SmsRefused as refused:
         logger.warning("notice not delivered", extra={"errorCode": refused.code})
         notices_dal.settle_failed(notice_id, subject, refused.code, iso(utc_now()))

@@ -253,7 +253,7 @@ def _commit(member_id: str, change: _Change, now: datetime) -> bool:
         ]
     else:
         member = members_dal.get_member(member_id)
-        if member is None or member.get("status") != _ACTIVE:
+        if member is None or member.status != _ACTIVE:
             raise NotFound("No active or withdrawn member with this id.")
         entries = [
             change.entry,

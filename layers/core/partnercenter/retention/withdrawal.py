@@ -34,6 +34,7 @@ from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
+from partnercenter.dal.members import MemberRecord
 from partnercenter.dal.transactions import MAX_ITEMS, TransactionCancelled, write
 from partnercenter.errors import (
     Conflict,
@@ -158,7 +159,7 @@ def withdraw_on_request(
         if committed is None:
             raise NotFound("No such member.")
         return committed
-    if member.get("status") != ACTIVE:
+    if member.status != ACTIVE:
         raise NotFound(
             "No active member with this id; a pending application is decided with "
             "POST /admin/members/{memberId}/decision."
@@ -190,13 +191,11 @@ def _already_committed(member_id: str) -> WithdrawalReceipt | None:
     return None if receipt is None else _finish(member_id, list(receipt["items"]))
 
 
-def _member_deletes(
-    member: dict[str, Any], item_keys: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _member_deletes(member: MemberRecord, item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The profile as read (a concurrent change cancels), the guards while still the member's,
     then the rest of the member's partition (consent history)."""
     table = get_settings().members_table
-    member_id = str(member["memberId"])
+    member_id = member.member_id
     ours = {":m": {"S": member_id}}
     deletes: list[dict[str, Any]] = [
         {
@@ -204,13 +203,13 @@ def _member_deletes(
                 "TableName": table,
                 "Key": members_dal.member_key(member_id),
                 "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(member["version"])}},
+                "ExpressionAttributeValues": {":v": {"N": str(member.version)}},
             }
         }
     ]
     for guard in (
-        members_dal.login_id_guard_key(member["loginIdHash"]),
-        members_dal.person_guard_key(member["personHash"]),
+        members_dal.login_id_guard_key(member.login_id_hash),
+        members_dal.person_guard_key(member.person_hash),
     ):
         deletes.append(
             {
@@ -230,8 +229,8 @@ def _member_deletes(
     return deletes
 
 
-def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
-    member_id = str(member["memberId"])
+def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
+    member_id = member.member_id
     now = utc_now()
     existing, version = load_holds(member_id)
     automatic = fraud_prevention_hold(now)
@@ -265,17 +264,18 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
         "holdIds": {hold.hold_id for hold in holds},
         "dueAt": due_at(holds, now),
         # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
-        "phoneHash": member["phoneHash"] if "phone" in kept else None,
+        "phoneHash": member.phone_hash if "phone" in kept else None,
         **{
-            f"{item}Enc": sealer.seal(item, cipher.open(item, member[f"{item}Enc"]))
-            for item in kept
+            f"{item}Enc": sealer.seal(item, cipher.open(item, member.sealed(item))) for item in kept
         },
     }
     member_deletes = _member_deletes(member, item_keys)
     entries = [
         *member_deletes[:3],
-        shred(member_id),  # crypto-shredding: every copy of the live ciphertexts dies (R-RET-6)
-        retained_key.put,
+        shred(
+            member_id
+        ).item,  # crypto-shredding: every copy of the live ciphertexts dies (R-RET-6)
+        retained_key.put.item,
         retained_dal.put_entry(record),
         holds_dal.put_entry(automatic.row(member_id)),
         holds_dal.version_retire_entry(member_id, version),
@@ -295,11 +295,11 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
     entries += member_deletes[3 : 3 + MAX_ITEMS - 1 - len(entries)]
     # The commit also says the account must go: a withdrawal that dies after it is finished
     # by the reconciler.
-    entries.append(intents.account_deletion_put(member_id, since))
+    entries.append(intents.account_deletion_put(member_id, since).item)
     username = cognito.username_of(member_id)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and enables the account again (docs/withdrawal.md).
-    owner = intents.mark_profile(member_id, int(member["version"]), "withdraw", since, now)
+    owner = intents.mark_profile(member_id, member.version, "withdraw", since, now)
     if not owner and not _another_withdrawal_under_way(member_id):
         committed = _already_committed(member_id)
         if committed is not None:
@@ -332,7 +332,7 @@ def _another_withdrawal_under_way(member_id: str) -> bool:
     """A concurrent withdrawal holds the mark: this one rides on it and leaves the account to
     that one (or the reconciler), so that both answer alike whichever commits."""
     member = members_dal.get_member(member_id)
-    return member is not None and member.get("cognitoIntent") == "withdraw"
+    return member is not None and member.cognito_intent == "withdraw"
 
 
 def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:

@@ -30,6 +30,7 @@ from partnercenter.clock import iso, parse_iso
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as requests_dal
+from partnercenter.dal.members import MemberRecord
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.privacy_requests import (
     ANSWERED,
@@ -51,6 +52,7 @@ from partnercenter.errors import (
     ProxyEvidenceUnchecked,
     ValidationFailed,
 )
+from partnercenter.members.consents import ConsentState
 from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.policy import policy_document
@@ -438,15 +440,15 @@ def answer_request(
     return result
 
 
-def _disclosure(member: dict[str, Any], cipher: FieldCipher) -> Disclosure:
+def _disclosure(member: MemberRecord, cipher: FieldCipher) -> Disclosure:
     fields = open_personal_fields(member, cipher)
     return Disclosure(
-        member_id=member["memberId"],
+        member_id=member.member_id,
         login_id=fields.login_id,
         name=fields.name,
         phone=fields.phone,
-        status=member["status"],
-        verified_at=member.get("verifiedAt"),
-        consents=member.get("consents", {}),
-        provisions=provisions_of(member["memberId"], DISCLOSED_PROVISIONS, None).items,
+        status=member.status,
+        verified_at=member.verified_at,
+        consents=ConsentState.of(member.consents).model_dump(by_alias=True),
+        provisions=provisions_of(member.member_id, DISCLOSED_PROVISIONS, None).items,
     )

@@ -17,12 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from partnercenter.clock import parse_iso
+from partnercenter.dal.members import MemberRecord
 from partnercenter.retention.holds import one_year_after
 
 
-def open_sanctions(member: dict[str, Any]) -> dict[str, dict[str, str]]:
+def open_sanctions(member: MemberRecord) -> dict[str, dict[str, str]]:
     """The member's sanctions that have not been lifted, by id."""
-    return dict(member.get("sanctions") or {})
+    return {sanction_id: dict(entry) for sanction_id, entry in member.sanctions.items()}
 
 
 def in_force(entry: dict[str, Any], now: datetime) -> bool:
@@ -30,7 +31,7 @@ def in_force(entry: dict[str, Any], now: datetime) -> bool:
     return parse_iso(str(entry["startsAt"])) <= now and (ends is None or now < parse_iso(ends))
 
 
-def is_suspended(member: dict[str, Any], now: datetime) -> bool:
+def is_suspended(member: MemberRecord, now: datetime) -> bool:
     return any(in_force(entry, now) for entry in open_sanctions(member).values())
 
 

@@ -28,9 +28,9 @@ from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, parse_iso, u
 from partnercenter.dal import cognito, intents
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.transactions import TransactionCancelled, write
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
-from partnercenter.members.records import ACTIVE, profile_update
 from partnercenter.observability import logger
 from partnercenter.retention.holds import Text
 from partnercenter.sanctions import rules
@@ -87,9 +87,9 @@ def sanctions_of(member_id: str, now: datetime) -> list[Sanction]:
     return [_view(row, now) for row in rows]
 
 
-def _active_member(member_id: str) -> dict[str, Any]:
+def _active_member(member_id: str) -> MemberRecord:
     member = members_dal.get_member(member_id)
-    if member is None or member.get("status") != ACTIVE:
+    if member is None or member.status != ACTIVE:
         raise NotFound("No active member with this id.")
     return member
 
@@ -137,7 +137,7 @@ def impose_sanction(
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and gives the account back the state the profile says.
     since = f"{iso_micro(now)}#{sanction_id}"
-    if not intents.mark_profile(member_id, int(member["version"]), "sanction", since, now):
+    if not intents.mark_profile(member_id, member.version, "sanction", since, now):
         raise Conflict("The member changed meanwhile, or another change is under way; retry.")
     try:
         if username is not None:
@@ -146,12 +146,12 @@ def impose_sanction(
             [
                 sanctions_dal.put_entry(row),
                 intents.without_mark(
-                    profile_update(
+                    members_dal.open_sanctions_update(
                         member_id,
-                        int(member["version"]),
-                        {"sanctions": {**open_sanctions(member), sanction_id: entry}},
+                        member.version,
+                        {**open_sanctions(member), sanction_id: entry},
                     )
-                ),
+                ).item,
             ]
         )
     except Exception as exc:
@@ -202,10 +202,10 @@ def lift_sanction(
     return _view(row, now)
 
 
-def _without(member: dict[str, Any], sanction_id: str) -> dict[str, Any]:
+def _without(member: MemberRecord, sanction_id: str) -> dict[str, Any]:
     """The profile update that drops one sanction from the member's open sanctions."""
     remaining = {k: v for k, v in open_sanctions(member).items() if k != sanction_id}
-    return profile_update(str(member["memberId"]), int(member["version"]), {"sanctions": remaining})
+    return members_dal.open_sanctions_update(member.member_id, member.version, remaining).item
 
 
 def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
@@ -240,7 +240,7 @@ def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> Swe
 
 def _end_elapsed(member_id: str, sanction_id: str, now: datetime) -> None:
     member = members_dal.get_member(member_id)
-    entry = open_sanctions(member or {}).get(sanction_id)
+    entry = None if member is None else open_sanctions(member).get(sanction_id)
     if member is not None and entry is not None and not rules.in_force(entry, now):
         try:
             write([_without(member, sanction_id)])
@@ -250,7 +250,7 @@ def _end_elapsed(member_id: str, sanction_id: str, now: datetime) -> None:
     _release_sign_in(member_id, sanction_id, now)
 
 
-def membership_end_entries(member: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+def membership_end_entries(member: MemberRecord, now: datetime) -> list[dict[str, Any]]:
     """Withdrawal's transaction entries: sanctions still open end with the membership, and
     their records' retention starts now (R-RET-8)."""
     entries = []
@@ -259,7 +259,7 @@ def membership_end_entries(member: dict[str, Any], now: datetime) -> list[dict[s
         if ends is None or parse_iso(ends) > now:
             entries.append(
                 sanctions_dal.membership_end_entry(
-                    str(member["memberId"]), sanction_id, iso(now), record_expiry_epoch(now)
+                    member.member_id, sanction_id, iso(now), record_expiry_epoch(now)
                 )
             )
     return entries
