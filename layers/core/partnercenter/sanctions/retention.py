@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from partnercenter.dal import sanctions as sanctions_dal
-from partnercenter.dal.transactions import TransactionCancelled, write
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.dal.transactions import Transaction, TransactionCancelled
+from partnercenter.retention.destruction import destruction_record
 
 SANCTION_RETENTION_ENDED = "sanction record retention ended (1 year after the sanction)"
 SANCTION_ITEMS = ["reason", "startsAt", "endsAt", "liftedAt"]
@@ -46,20 +46,23 @@ def destroy_expired_sanction_records(
 
 
 def _destroy(member_id: str, sanction_id: str, now_epoch: int, run_id: str, at: datetime) -> bool:
-    try:
-        write(
-            [
-                sanctions_dal.expired_delete(member_id, sanction_id, now_epoch),
-                destruction_record_put(
-                    member_id=member_id,
-                    kind="sanction_record",
-                    items=SANCTION_ITEMS,
-                    reason=SANCTION_RETENTION_ENDED,
-                    run_id=run_id,
-                    at=at,
-                ),
-            ]
+    transaction = (
+        Transaction()
+        .add("sanction", sanctions_dal.delete_if_expired(member_id, sanction_id, now_epoch))
+        .add(
+            "destruction_record",
+            destruction_record(
+                member_id=member_id,
+                kind="sanction_record",
+                items=SANCTION_ITEMS,
+                reason=SANCTION_RETENTION_ENDED,
+                run_id=run_id,
+                at=at,
+            ),
         )
+    )
+    try:
+        transaction.commit()
     except TransactionCancelled:
         return False  # gone already (TTL, another run)
     return True
