@@ -17,6 +17,7 @@ from partnercenter.config import get_settings
 from partnercenter.dal import retained, usage_records
 from partnercenter.dal.aws import client
 from partnercenter.dal.data_keys import retained_subject, shred
+from partnercenter.dal.transactions import Entry
 
 DUE_INDEX = "byDue"
 # Every partition of the byDue index, as the retained record's writer spreads subjects.
@@ -40,16 +41,10 @@ class DueSubject:
 
 
 @dataclass(frozen=True)
-class CancellationReason:
-    code: str  # "None" for entries that did not fail
-    item_present: bool  # the entry's item existed (ALL_OLD came back)
-
-
-@dataclass(frozen=True)
 class ExpiredItem:
     """An expired verification or usage record: its key, and whose data it is."""
 
-    key: dict[str, Any]
+    key: dict[str, Any]  # the item's key, read only by this module
     subject: str
 
 
@@ -113,7 +108,7 @@ def subject_hold_ids(subject: str) -> tuple[str, ...]:
     return tuple(item["holdId"]["S"] for page in pages for item in page.get("Items", []))
 
 
-def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
+def destroy_retained_if_due(due: DueSubject, as_of: str) -> Entry:
     """Delete the retained record only if no hold changed since it was read and it is still due."""
     values: dict[str, Any] = {":asOf": {"S": as_of}}
     if due.hold_version is None:
@@ -121,59 +116,41 @@ def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
     else:
         version = "holdVersion = :read"
         values[":read"] = {"N": str(due.hold_version)}
-    return {
-        "Delete": {
-            "TableName": get_settings().retained_table,
-            "Key": {"subject": {"S": due.subject}},
-            "ConditionExpression": f"{version} AND dueAt <= :asOf",
-            "ExpressionAttributeValues": values,
-            # Tells a hold that won (the record is still there) from a concurrent run's purge.
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().retained_table,
+                "Key": {"subject": {"S": due.subject}},
+                "ConditionExpression": f"{version} AND dueAt <= :asOf",
+                "ExpressionAttributeValues": values,
+                # Tells a hold that won (the record is still there) from a concurrent run's purge.
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
         }
-    }
+    )
 
 
-def retained_key_shred(subject: str) -> dict[str, Any]:
+def shred_retained_key(subject: str) -> Entry:
     """Crypto-shredding of the subject's separated-storage data key (R-RET-6)."""
-    return shred(retained_subject(subject))
+    return Entry(shred(retained_subject(subject)))
 
 
-def ended_hold_delete(subject: str, hold_id: str, as_of: str) -> dict[str, Any]:
+def delete_hold_if_ended(subject: str, hold_id: str, as_of: str) -> Entry:
     """Delete a hold row only if it was released or its end has passed (or it is already gone)."""
-    return {
-        "Delete": {
-            "TableName": get_settings().holds_table,
-            "Key": {"subject": {"S": subject}, "holdId": {"S": hold_id}},
-            "ConditionExpression": (
-                "attribute_not_exists(holdId) OR attribute_exists(releasedAt) OR #until <= :asOf"
-            ),
-            "ExpressionAttributeNames": {"#until": "until"},
-            "ExpressionAttributeValues": {":asOf": {"S": as_of}},
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().holds_table,
+                "Key": {"subject": {"S": subject}, "holdId": {"S": hold_id}},
+                "ConditionExpression": (
+                    "attribute_not_exists(holdId) OR attribute_exists(releasedAt) "
+                    "OR #until <= :asOf"
+                ),
+                "ExpressionAttributeNames": {"#until": "until"},
+                "ExpressionAttributeValues": {":asOf": {"S": as_of}},
+            }
         }
-    }
-
-
-def transact(entries: list[dict[str, Any]]) -> list[CancellationReason] | None:
-    """Commit ``entries`` as one transaction: None when committed, else why, entry by entry.
-
-    botocore fills ClientRequestToken once per call, so its own retries of a transaction that
-    did commit are answered as committed, never applied twice.
-    """
-    from botocore.exceptions import ClientError
-
-    try:
-        client("dynamodb").transact_write_items(TransactItems=entries)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons") or []
-        if len(reasons) != len(entries):
-            return [CancellationReason("Unknown", item_present=False) for _ in entries]
-        return [
-            CancellationReason(str(r.get("Code", "Unknown")), item_present="Item" in r)
-            for r in reasons
-        ]
-    return None
+    )
 
 
 def _expired_scan(
@@ -265,15 +242,17 @@ def expired_usage_records(
     ], following
 
 
-def expired_delete(kind: ExpiryKind, key: dict[str, Any], now_epoch: int) -> dict[str, Any]:
+def delete_if_expired(kind: ExpiryKind, expired: ExpiredItem, now_epoch: int) -> Entry:
     """Delete an item only while it exists and is still expired: counts stay exact."""
     settings = get_settings()
     table = settings.verifications_table if kind == "verification" else settings.usage_records_table
-    return {
-        "Delete": {
-            "TableName": table,
-            "Key": key,
-            "ConditionExpression": "expiresAtEpoch < :now",
-            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+    return Entry(
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": expired.key,
+                "ConditionExpression": "expiresAtEpoch < :now",
+                "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+            }
         }
-    }
+    )
