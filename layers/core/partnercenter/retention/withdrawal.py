@@ -225,30 +225,47 @@ class _Retention:
 
 
 @dataclass(frozen=True)
+class _Withdrawal:
+    """One withdrawal under way: whose, by whom, when, and what the member's holds decide."""
+
+    member: dict[str, Any]
+    by: WithdrawnBy
+    request_id: str
+    now: datetime
+    retention: _Retention
+
+    @property
+    def member_id(self) -> str:
+        return str(self.member["memberId"])
+
+    @property
+    def since(self) -> str:
+        """When the profile's mark and the account deletion intent were set, and by which
+        request."""
+        return f"{iso_micro(self.now)}#{self.request_id}"
+
+
+@dataclass(frozen=True)
 class _Mark:
-    """The profile's withdrawal mark: its time, whether this request set it (else a concurrent
+    """The profile's withdrawal mark: whether this request set it (else a concurrent
     withdrawal holds it and owns the account), and the account it guards."""
 
-    since: str
     owner: bool
     username: str | None
 
 
-def _retained_record(
-    member: dict[str, Any], retention: _Retention, cipher: FieldCipher, now: datetime
-) -> tuple[RetainedRecord, Entry]:
+def _retained_record(w: _Withdrawal, cipher: FieldCipher) -> tuple[RetainedRecord, Entry]:
     """Separated storage: the kept items under a new data key (R-RET-5), and that key's put."""
-    member_id = str(member["memberId"])
-    retained_key = new_data_key(retained_subject(member_id), RETAINED_DATA)
+    retained_key = new_data_key(retained_subject(w.member_id), RETAINED_DATA)
     sealer = FieldCipher(retained_key.subject, retained_key.plaintext)
-    kept = retention.kept
+    kept, member = w.retention.kept, w.member
     record = RetainedRecord(
-        subject=member_id,
-        withdrawn_at=iso(now),
+        subject=w.member_id,
+        withdrawn_at=iso(w.now),
         items=tuple(kept),
         hold_version=1,
-        hold_ids=frozenset(hold.hold_id for hold in retention.holds),
-        due_at=due_at(retention.holds, now),
+        hold_ids=frozenset(hold.hold_id for hold in w.retention.holds),
+        due_at=due_at(w.retention.holds, w.now),
         # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
         phone_hash=member["phoneHash"] if "phone" in kept else None,
         sealed={item: sealer.seal(item, cipher.open(item, member[f"{item}Enc"])) for item in kept},
@@ -256,10 +273,10 @@ def _retained_record(
     return record, Entry(retained_key.put)
 
 
-def _member_deletes(member: dict[str, Any], transaction: Transaction) -> None:
+def _add_member_deletes(w: _Withdrawal, transaction: Transaction) -> None:
     """The profile as read (a concurrent change cancels) and the guards while still the
     member's."""
-    member_id = str(member["memberId"])
+    member, member_id = w.member, w.member_id
     transaction.add(
         "profile", member_deletes.profile_if_unchanged(member_id, int(member["version"]))
     )
@@ -271,48 +288,40 @@ def _member_deletes(member: dict[str, Any], transaction: Transaction) -> None:
     )
 
 
-def _transaction(
-    member: dict[str, Any],
-    retention: _Retention,
-    cipher: FieldCipher,
-    consent_history: list[Entry],
-    by: WithdrawnBy,
-    request_id: str,
-    now: datetime,
-) -> Transaction:
+def _destruction_record(w: _Withdrawal) -> Entry:
+    return destruction_record(
+        member_id=w.member_id,
+        kind="member_profile",
+        items=w.retention.destroyed,
+        reason=w.by.reason,
+        run_id=f"withdrawal-{w.request_id}",
+        at=w.now,
+    )
+
+
+def _transaction(w: _Withdrawal, cipher: FieldCipher, consent_history: list[Entry]) -> Transaction:
     """The commit point: everything the withdrawal writes, all of it or none."""
-    member_id = str(member["memberId"])
-    record, retained_key = _retained_record(member, retention, cipher, now)
+    member_id = w.member_id
+    record, retained_key = _retained_record(w, cipher)
     transaction = Transaction()
-    _member_deletes(member, transaction)
+    _add_member_deletes(w, transaction)
     # Crypto-shredding: every copy of the live ciphertexts dies (R-RET-6).
     transaction.add("shred", Entry(shred(member_id)))
     transaction.add("retained_key", retained_key)
     transaction.add("retained_record", retained_dal.put_once(record))
-    transaction.add("fraud_prevention_hold", holds_dal.put_new(member_id, retention.automatic))
+    transaction.add("fraud_prevention_hold", holds_dal.put_new(member_id, w.retention.automatic))
     transaction.add(
-        "hold_version", holds_dal.retire_version_if_unchanged(member_id, retention.version)
+        "hold_version", holds_dal.retire_version_if_unchanged(member_id, w.retention.version)
     )
-    transaction.add(
-        "destruction_record",
-        destruction_record(
-            member_id=member_id,
-            kind="member_profile",
-            items=retention.destroyed,
-            reason=by.reason,
-            run_id=f"withdrawal-{request_id}",
-            at=now,
-        ),
-    )
+    transaction.add("destruction_record", _destruction_record(w))
     # Open sanctions end with the membership; their records' retention starts (R-RET-8).
-    transaction.add_group("sanction_ends", membership_end_entries(member, now))
+    transaction.add_group("sanction_ends", membership_end_entries(w.member, w.now))
     # Consent history rides along while it fits; _finish deletes any rest after the commit.
     transaction.fill("consent_history", consent_history, keep_free=1)
     # The commit also says the account must go: a withdrawal that dies after it is finished
     # by the reconciler.
-    since = f"{iso_micro(now)}#{request_id}"
     transaction.add(
-        "account_deletion_intent", Entry(intents.account_deletion_put(member_id, since))
+        "account_deletion_intent", Entry(intents.account_deletion_put(member_id, w.since))
     )
     return transaction
 
@@ -320,7 +329,7 @@ def _transaction(
 def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
     member_id = str(member["memberId"])
     now = utc_now()
-    retention = _Retention.read(member_id, now)
+    w = _Withdrawal(member, by, request_id, now, _Retention.read(member_id, now))
     consent_history = member_deletes.partition_rest(member_id)
     cipher = member_cipher(member_id)
     if cipher is None:
@@ -334,48 +343,45 @@ def _withdraw(member: dict[str, Any], by: WithdrawnBy, request_id: str) -> Withd
         action=by.action,
         source_ip=by.source_ip,
     )
-    transaction = _transaction(member, retention, cipher, consent_history, by, request_id, now)
-    since = f"{iso_micro(now)}#{request_id}"
+    transaction = _transaction(w, cipher, consent_history)
     username = cognito.username_of(member_id)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and enables the account again (docs/withdrawal.md).
-    owner = intents.mark_profile(member_id, int(member["version"]), "withdraw", since, now)
+    owner = intents.mark_profile(member_id, int(member["version"]), "withdraw", w.since, now)
     if not owner and not _another_withdrawal_under_way(member_id):
         return _committed_or_raise(
             member_id,
             Conflict("Your data changed meanwhile, or another change is under way; retry."),
         )
-    committed = _commit(member, transaction, _Mark(since, owner, username), now)
+    committed = _commit(w, transaction, _Mark(owner, username))
     if committed is not None:
         return committed
     logger.info(
-        "member withdrawn", extra={"retained": retention.kept, "destroyed": retention.destroyed}
+        "member withdrawn",
+        extra={"retained": w.retention.kept, "destroyed": w.retention.destroyed},
     )
-    return _finish(member_id, retention.kept)
+    return _finish(member_id, w.retention.kept)
 
 
-def _commit(
-    member: dict[str, Any], transaction: Transaction, mark: _Mark, now: datetime
-) -> WithdrawalReceipt | None:
+def _commit(w: _Withdrawal, transaction: Transaction, mark: _Mark) -> WithdrawalReceipt | None:
     """Disable the account, then commit. None once committed here; the receipt if another
     withdrawal (or this one, with its reply lost) committed; otherwise the member is left
     untouched and the failure raised."""
-    member_id = str(member["memberId"])
     try:
         if mark.owner and mark.username is not None:
             cognito.disable_user(mark.username)  # no sign-in from here on, unless the commit fails
         transaction.commit()
     except Exception as exc:
         # Committed after all (a lost reply), or a concurrent withdrawal did: finish it.
-        committed = _already_committed(member_id)
+        committed = _already_committed(w.member_id)
         if committed is not None:
             return committed
         if mark.owner:
-            if mark.username is not None and not is_suspended(member, now):
+            if mark.username is not None and not is_suspended(w.member, w.now):
                 # Nothing changed (even if the disabling's reply was lost): the member is
                 # untouched; a suspended member's account stays disabled, as it was.
                 cognito.enable_user(mark.username)
-            intents.clear_profile_mark(member_id, mark.since)
+            intents.clear_profile_mark(w.member_id, w.since)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})
             raise Conflict("Your data or its retention holds changed meanwhile; retry.") from None
