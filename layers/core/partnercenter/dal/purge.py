@@ -17,6 +17,7 @@ from partnercenter.config import get_settings
 from partnercenter.dal import retained, usage_records
 from partnercenter.dal.aws import client
 from partnercenter.dal.data_keys import retained_subject, shred
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.transactions import Entry
 
 DUE_INDEX = "byDue"
@@ -70,8 +71,8 @@ def _due_query(shard: str, as_of: str) -> dict[str, Any]:
 
 
 def due_page(
-    shard: str, as_of: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[DueSubject], dict[str, Any] | None]:
+    shard: str, as_of: str, limit: int, start_key: StartKey | None
+) -> tuple[list[DueSubject], StartKey | None]:
     """Up to ``limit`` subjects of one shard due at ``as_of``, earliest first."""
     params = {**_due_query(shard, as_of), "Limit": limit}
     if start_key:
@@ -80,7 +81,7 @@ def due_page(
     return [_due_subject(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
 
-def count_due(shard: str, as_of: str, start_key: dict[str, Any] | None) -> int:
+def count_due(shard: str, as_of: str, start_key: StartKey | None) -> int:
     """How many subjects of ``shard`` after ``start_key`` are due (only read when out of time)."""
     params = {**_due_query(shard, as_of), "Select": "COUNT"}
     total = 0
@@ -159,8 +160,8 @@ def _expired_scan(
     names: dict[str, str],
     now_epoch: int,
     limit: int,
-    start_key: dict[str, Any] | None,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    start_key: StartKey | None,
+) -> tuple[list[dict[str, Any]], StartKey | None]:
     params: dict[str, Any] = {
         "TableName": table,
         "FilterExpression": "expiresAtEpoch < :now",
@@ -177,8 +178,8 @@ def _expired_scan(
 
 
 def expired_verifications(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[ExpiredItem], StartKey | None]:
     """One Scan page of verifications past their expiry that TTL has not removed yet.
 
     A scan, bounded: every verification expires 30 minutes after it starts and TTL removes it
@@ -203,8 +204,8 @@ def expired_verifications(
 
 
 def expired_usage_records(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[ExpiredItem], StartKey | None]:
     """One page of usage records past their legal period that TTL has not removed yet.
 
     Through the ``byExpiry`` index, one expiry-day partition at a time over the last

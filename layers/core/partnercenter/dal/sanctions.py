@@ -13,6 +13,7 @@ from typing import Any
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client, query_all
 from partnercenter.dal.codec import from_item, to_item, to_value
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.transactions import Entry
 
 BLOCKED = "BLOCKED"
@@ -186,8 +187,8 @@ def clear_block(member_id: str, sanction_id: str) -> None:
 
 
 def blocked_ended_page(
-    as_of: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    as_of: str, limit: int, start_key: StartKey | None
+) -> tuple[list[tuple[str, str]], StartKey | None]:
     """(memberId, sanctionId) of timed sanctions ended by ``as_of`` whose block is not cleared."""
     params: dict[str, Any] = {
         "TableName": _table(),
@@ -204,8 +205,8 @@ def blocked_ended_page(
 
 
 def expired_page(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[tuple[str, str]], StartKey | None]:
     """(memberId, sanctionId) of records whose retention ended before ``now_epoch``."""
     params: dict[str, Any] = {
         "TableName": _table(),

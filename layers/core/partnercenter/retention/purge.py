@@ -32,6 +32,7 @@ from partnercenter.api import ApiModel
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import purge as purge_dal
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.purge import (
     CONDITION_FAILED,
     DUE_SHARDS,
@@ -306,7 +307,7 @@ class _Run:
         """Every shard's due subjects, page by page; transactions filled across pages."""
         pending: list[SubjectDestruction] = []
         for index, shard in enumerate(DUE_SHARDS):
-            start_key: dict[str, Any] | None = None
+            start_key: StartKey | None = None
             for _ in range(_MAX_PAGES):
                 if self.deadline.passed():
                     self.report.remaining += len(pending)
@@ -330,7 +331,7 @@ class _Run:
         self.report.remaining += len(pending)
 
     def _count_remaining(
-        self, shard_index: int, start_key: dict[str, Any] | None, *, started: bool
+        self, shard_index: int, start_key: StartKey | None, *, started: bool
     ) -> None:
         """Out of time: count what is still due after this point (read only in that case).
 
@@ -426,7 +427,7 @@ class _Run:
             if kind == "verification"
             else purge_dal.expired_usage_records
         )
-        start_key: dict[str, Any] | None = None
+        start_key: StartKey | None = None
         for _ in range(_MAX_PAGES):
             if self.deadline.passed():
                 return  # TTL remains the backstop; the next run scans again

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.transactions import Transaction, TransactionCancelled
 from partnercenter.retention.destruction import destruction_record
 
@@ -32,7 +32,7 @@ def destroy_expired_sanction_records(
     if not sanctions_dal.configured():
         return 0
     count = 0
-    start_key: dict[str, Any] | None = None
+    start_key: StartKey | None = None
     for _ in range(_MAX_PAGES):
         if out_of_time():
             break  # TTL stays the backstop; the next run scans again

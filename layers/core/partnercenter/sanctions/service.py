@@ -28,6 +28,7 @@ from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, parse_iso, u
 from partnercenter.dal import cognito, intents
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.sanctions import SanctionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
@@ -244,7 +245,7 @@ def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
 def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> SweepReport:
     """The hourly sweep: timed sanctions whose end has passed stop blocking sign-in."""
     report = SweepReport()
-    start_key: dict[str, Any] | None = None
+    start_key: StartKey | None = None
     for _ in range(_MAX_SWEEP_PAGES):
         found, start_key = sanctions_dal.blocked_ended_page(iso(now), SWEEP_PAGE_SIZE, start_key)
         for member_id, sanction_id in found:
