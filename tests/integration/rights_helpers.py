@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partnercenter.api import Caller
+from partnercenter.config import get_settings
+from partnercenter.dal.aws import client
 from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
 from partnercenter.policy import CURRENT_VERSION
 from tests.support import claims_for
@@ -65,7 +67,6 @@ def active_member(policy_version: str = CURRENT_VERSION) -> Member:
 def access_records_in_order() -> list[dict[str, Any]]:
     """Every access record of every chain as stored, in the order written (``at``, to the
     microsecond)."""
-    from partnercenter.config import get_settings
     from partnercenter.dal.codec import from_item
 
     pages = (

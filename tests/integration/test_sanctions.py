@@ -323,6 +323,27 @@ def test_concurrent_lifts_answer_alike_and_reopen_sign_in_once(aws_stack) -> Non
 
 
 # R-COL-5
+def test_a_lift_that_loses_a_race_to_a_profile_change_changes_nothing(aws_stack) -> None:
+    member = make_active_member()
+    sanction_id = impose(member.member_id, ABUSE).body["sanctionId"]
+
+    def concurrent_change() -> None:
+        raw("dynamodb").update_item(
+            TableName=os.environ["MEMBERS_TABLE"],
+            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
+            UpdateExpression="SET version = version + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+    Hook("TransactWriteItems", concurrent_change).install()
+    raced = lift(member.member_id, sanction_id)
+    # Only the profile's entry failed: not another lift, so a retry, never a half lift.
+    assert (raced.status, raced.body["code"]) == (409, "CONFLICT")
+    assert "liftedAt" not in (sanction_row(member.member_id, sanction_id) or {})
+    assert not can_sign_in(member)
+
+
+# R-COL-5
 def test_a_sweep_that_loses_a_race_leaves_it_to_the_next_run(aws_stack) -> None:
     member = make_active_member()
     then = datetime.now(UTC) - timedelta(days=3)

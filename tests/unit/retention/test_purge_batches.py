@@ -49,9 +49,9 @@ def test_expired_items_are_grouped_by_subject_and_split_to_fit() -> None:
     found = [ExpiredItem({"k": {"S": str(n)}}, "a") for n in range(150)]
     found.insert(10, ExpiredItem({"k": {"S": "b1"}}, "b"))
     units = expiry_destructions("usage_records", found)
-    assert [(u.subject, len(u.keys)) for u in units] == [("a", 99), ("a", 51), ("b", 1)]
+    assert [(u.subject, len(u.items)) for u in units] == [("a", 99), ("a", 51), ("b", 1)]
     assert max(u.size() for u in units) == MAX_TRANSACTION_ITEMS
-    assert units[0].keys[0] == {"k": {"S": "0"}}
+    assert units[0].items[0] == found[0]
 
 
 def test_deadline_keeps_a_safety_margin() -> None:

@@ -3,9 +3,11 @@ what a notice's message holds."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from partnercenter.dal.notices import NoticeRecord
+from partnercenter.dal.sanctions import SanctionRecord
 from partnercenter.notices.campaigns import compose, korean_mobile_e164
 from partnercenter.sanctions.rules import effective_end, is_suspended, record_expiry_epoch
 
@@ -30,15 +32,19 @@ def test_a_member_is_suspended_only_while_a_sanction_is_in_force() -> None:
 
 # R-RET-8
 def test_a_record_is_kept_a_year_after_the_earliest_end() -> None:
-    row = {
-        "startsAt": "2026-01-01T00:00:00Z",
-        "endsAt": "2026-12-31T00:00:00Z",
-        "liftedAt": "2026-06-01T00:00:00Z",
-    }
-    end = effective_end(row)
+    opened = SanctionRecord(
+        member_id="m",
+        sanction_id="s",
+        reason="r",
+        starts_at="2026-01-01T00:00:00Z",
+        created_at="2026-01-01T00:00:00Z",
+        created_by="op",
+    )
+    record = replace(opened, ends_at="2026-12-31T00:00:00Z", lifted_at="2026-06-01T00:00:00Z")
+    end = effective_end(record)
     assert end == datetime(2026, 6, 1, tzinfo=UTC)
     assert record_expiry_epoch(end) == int(datetime(2027, 6, 1, tzinfo=UTC).timestamp())
-    assert effective_end({"startsAt": "2026-01-01T00:00:00Z"}) is None  # open: kept while open
+    assert effective_end(opened) is None  # open: kept while open
 
 
 # R-SEC-4, R-SEC-3

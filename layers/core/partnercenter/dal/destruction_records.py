@@ -2,12 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
-from partnercenter.dal.codec import from_item
+from partnercenter.dal.codec import from_item, to_item
 from partnercenter.dal.pagination import token_refused
+from partnercenter.dal.transactions import Entry
+
+
+@dataclass(frozen=True)
+class DestructionRecord:
+    """One destruction (R-RET-7): its subject by pseudonym only, never the destroyed data."""
+
+    record_id: str
+    subject: str  # a pseudonym
+    kind: str
+    items: tuple[str, ...]
+    reason: str
+    destroyed_at: str
+    backups_expire_at: str | None  # None on records written before it was kept
+    run_id: str
+
+
+def _to_item(record: DestructionRecord) -> dict[str, Any]:
+    return to_item(
+        {
+            "month": record.destroyed_at[:7],
+            "destroyedAtId": f"{record.destroyed_at}#{record.record_id}",
+            "recordId": record.record_id,
+            "subject": record.subject,
+            "kind": record.kind,
+            "items": list(record.items),
+            "reason": record.reason,
+            "destroyedAt": record.destroyed_at,
+            "backupsExpireAt": record.backups_expire_at,
+            "runId": record.run_id,
+        }
+    )
+
+
+def _from_item(item: dict[str, Any]) -> DestructionRecord:
+    row = from_item(item)
+    return DestructionRecord(
+        record_id=row["recordId"],
+        subject=row["subject"],
+        kind=row["kind"],
+        items=tuple(row["items"]),
+        reason=row["reason"],
+        destroyed_at=row["destroyedAt"],
+        backups_expire_at=row.get("backupsExpireAt"),
+        run_id=row["runId"],
+    )
+
+
+def put(record: DestructionRecord) -> Entry:
+    """The record, written in the same transaction as the destruction it records."""
+    return Entry(
+        {"Put": {"TableName": get_settings().destruction_records_table, "Item": _to_item(record)}}
+    )
 
 
 def _months(start: str, end: str) -> list[str]:
@@ -36,9 +90,9 @@ def _check_resume(resume: dict[str, Any], start: str, end: str, months: list[str
 
 def query_range(
     start: str, end: str, limit: int, resume: dict[str, Any] | None
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+) -> tuple[list[DestructionRecord], dict[str, Any] | None]:
     """Up to ``limit`` records in [start, end]; ``resume`` is the previous page's position."""
-    rows: list[dict[str, Any]] = []
+    rows: list[DestructionRecord] = []
     months = _months(start, end)
     if resume:
         _check_resume(resume, start, end, months)
@@ -61,9 +115,13 @@ def query_range(
                 "destroyedAtId": {"S": resume["after"]},
             }
         answer = client("dynamodb").query(**params)
-        rows.extend(from_item(i) for i in answer.get("Items", []))
+        rows.extend(_from_item(i) for i in answer.get("Items", []))
         last = answer.get("LastEvaluatedKey")
         if len(rows) >= limit:
-            position = last["destroyedAtId"]["S"] if last else rows[-1]["destroyedAtId"]
+            position = (
+                last["destroyedAtId"]["S"]
+                if last
+                else f"{rows[-1].destroyed_at}#{rows[-1].record_id}"
+            )
             return rows, {"month": month, "after": position}
     return rows, None

@@ -101,3 +101,8 @@ class KeyCondition:
             if name in self.prefix and not value.startswith(self.prefix[name]):
                 raise token_refused()
         return key
+
+
+# Where the next page of a query or scan starts (its LastEvaluatedKey, or a cursor built from
+# it): handed back to the dal function that issued it, never read outside dal/.
+StartKey = dict[str, Any]

@@ -17,6 +17,8 @@ from partnercenter.config import get_settings
 from partnercenter.dal import retained, usage_records
 from partnercenter.dal.aws import client
 from partnercenter.dal.data_keys import retained_subject, shred
+from partnercenter.dal.pagination import StartKey
+from partnercenter.dal.transactions import Entry
 
 DUE_INDEX = "byDue"
 # Every partition of the byDue index, as the retained record's writer spreads subjects.
@@ -40,16 +42,10 @@ class DueSubject:
 
 
 @dataclass(frozen=True)
-class CancellationReason:
-    code: str  # "None" for entries that did not fail
-    item_present: bool  # the entry's item existed (ALL_OLD came back)
-
-
-@dataclass(frozen=True)
 class ExpiredItem:
     """An expired verification or usage record: its key, and whose data it is."""
 
-    key: dict[str, Any]
+    key: dict[str, Any]  # the item's key, read only by this module
     subject: str
 
 
@@ -75,8 +71,8 @@ def _due_query(shard: str, as_of: str) -> dict[str, Any]:
 
 
 def due_page(
-    shard: str, as_of: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[DueSubject], dict[str, Any] | None]:
+    shard: str, as_of: str, limit: int, start_key: StartKey | None
+) -> tuple[list[DueSubject], StartKey | None]:
     """Up to ``limit`` subjects of one shard due at ``as_of``, earliest first."""
     params = {**_due_query(shard, as_of), "Limit": limit}
     if start_key:
@@ -85,7 +81,7 @@ def due_page(
     return [_due_subject(i) for i in answer.get("Items", [])], answer.get("LastEvaluatedKey")
 
 
-def count_due(shard: str, as_of: str, start_key: dict[str, Any] | None) -> int:
+def count_due(shard: str, as_of: str, start_key: StartKey | None) -> int:
     """How many subjects of ``shard`` after ``start_key`` are due (only read when out of time)."""
     params = {**_due_query(shard, as_of), "Select": "COUNT"}
     total = 0
@@ -113,7 +109,7 @@ def subject_hold_ids(subject: str) -> tuple[str, ...]:
     return tuple(item["holdId"]["S"] for page in pages for item in page.get("Items", []))
 
 
-def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
+def destroy_retained_if_due(due: DueSubject, as_of: str) -> Entry:
     """Delete the retained record only if no hold changed since it was read and it is still due."""
     values: dict[str, Any] = {":asOf": {"S": as_of}}
     if due.hold_version is None:
@@ -121,59 +117,41 @@ def retained_delete(due: DueSubject, as_of: str) -> dict[str, Any]:
     else:
         version = "holdVersion = :read"
         values[":read"] = {"N": str(due.hold_version)}
-    return {
-        "Delete": {
-            "TableName": get_settings().retained_table,
-            "Key": {"subject": {"S": due.subject}},
-            "ConditionExpression": f"{version} AND dueAt <= :asOf",
-            "ExpressionAttributeValues": values,
-            # Tells a hold that won (the record is still there) from a concurrent run's purge.
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().retained_table,
+                "Key": {"subject": {"S": due.subject}},
+                "ConditionExpression": f"{version} AND dueAt <= :asOf",
+                "ExpressionAttributeValues": values,
+                # Tells a hold that won (the record is still there) from a concurrent run's purge.
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
         }
-    }
+    )
 
 
-def retained_key_shred(subject: str) -> dict[str, Any]:
+def shred_retained_key(subject: str) -> Entry:
     """Crypto-shredding of the subject's separated-storage data key (R-RET-6)."""
-    return shred(retained_subject(subject)).item
+    return shred(retained_subject(subject))
 
 
-def ended_hold_delete(subject: str, hold_id: str, as_of: str) -> dict[str, Any]:
+def delete_hold_if_ended(subject: str, hold_id: str, as_of: str) -> Entry:
     """Delete a hold row only if it was released or its end has passed (or it is already gone)."""
-    return {
-        "Delete": {
-            "TableName": get_settings().holds_table,
-            "Key": {"subject": {"S": subject}, "holdId": {"S": hold_id}},
-            "ConditionExpression": (
-                "attribute_not_exists(holdId) OR attribute_exists(releasedAt) OR #until <= :asOf"
-            ),
-            "ExpressionAttributeNames": {"#until": "until"},
-            "ExpressionAttributeValues": {":asOf": {"S": as_of}},
+    return Entry(
+        {
+            "Delete": {
+                "TableName": get_settings().holds_table,
+                "Key": {"subject": {"S": subject}, "holdId": {"S": hold_id}},
+                "ConditionExpression": (
+                    "attribute_not_exists(holdId) OR attribute_exists(releasedAt) "
+                    "OR #until <= :asOf"
+                ),
+                "ExpressionAttributeNames": {"#until": "until"},
+                "ExpressionAttributeValues": {":asOf": {"S": as_of}},
+            }
         }
-    }
-
-
-def transact(entries: list[dict[str, Any]]) -> list[CancellationReason] | None:
-    """Commit ``entries`` as one transaction: None when committed, else why, entry by entry.
-
-    botocore fills ClientRequestToken once per call, so its own retries of a transaction that
-    did commit are answered as committed, never applied twice.
-    """
-    from botocore.exceptions import ClientError
-
-    try:
-        client("dynamodb").transact_write_items(TransactItems=entries)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "TransactionCanceledException":
-            raise
-        reasons = exc.response.get("CancellationReasons") or []
-        if len(reasons) != len(entries):
-            return [CancellationReason("Unknown", item_present=False) for _ in entries]
-        return [
-            CancellationReason(str(r.get("Code", "Unknown")), item_present="Item" in r)
-            for r in reasons
-        ]
-    return None
+    )
 
 
 def _expired_scan(
@@ -182,8 +160,8 @@ def _expired_scan(
     names: dict[str, str],
     now_epoch: int,
     limit: int,
-    start_key: dict[str, Any] | None,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    start_key: StartKey | None,
+) -> tuple[list[dict[str, Any]], StartKey | None]:
     params: dict[str, Any] = {
         "TableName": table,
         "FilterExpression": "expiresAtEpoch < :now",
@@ -200,8 +178,8 @@ def _expired_scan(
 
 
 def expired_verifications(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[ExpiredItem], StartKey | None]:
     """One Scan page of verifications past their expiry that TTL has not removed yet.
 
     A scan, bounded: every verification expires 30 minutes after it starts and TTL removes it
@@ -226,8 +204,8 @@ def expired_verifications(
 
 
 def expired_usage_records(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[ExpiredItem], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[ExpiredItem], StartKey | None]:
     """One page of usage records past their legal period that TTL has not removed yet.
 
     Through the ``byExpiry`` index, one expiry-day partition at a time over the last
@@ -265,15 +243,17 @@ def expired_usage_records(
     ], following
 
 
-def expired_delete(kind: ExpiryKind, key: dict[str, Any], now_epoch: int) -> dict[str, Any]:
+def delete_if_expired(kind: ExpiryKind, expired: ExpiredItem, now_epoch: int) -> Entry:
     """Delete an item only while it exists and is still expired: counts stay exact."""
     settings = get_settings()
     table = settings.verifications_table if kind == "verification" else settings.usage_records_table
-    return {
-        "Delete": {
-            "TableName": table,
-            "Key": key,
-            "ConditionExpression": "expiresAtEpoch < :now",
-            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+    return Entry(
+        {
+            "Delete": {
+                "TableName": table,
+                "Key": expired.key,
+                "ConditionExpression": "expiresAtEpoch < :now",
+                "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+            }
         }
-    }
+    )

@@ -8,11 +8,14 @@ sparse ``byDue`` index holds exactly the subjects the purge may have to destroy.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item
+from partnercenter.dal.transactions import Entry
 
 DUE_SHARDS = 4
 _BOOKKEEPING = "subject, withdrawnAt, #items, holdVersion, dueAt"
@@ -24,6 +27,33 @@ def due_shard(subject: str) -> str:
     return f"DUE#{int.from_bytes(digest[:4], 'big') % DUE_SHARDS}"
 
 
+@dataclass(frozen=True)
+class RetainedRecord:
+    """What a withdrawal separates: the kept items, sealed under the subject's retained-data
+    key, with the bookkeeping that tells when they are due for destruction."""
+
+    subject: str
+    withdrawn_at: str
+    items: tuple[str, ...]
+    hold_version: int
+    hold_ids: frozenset[str]
+    due_at: str | None  # None while a hold is open
+    # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
+    phone_hash: str | None = None
+    sealed: Mapping[str, str] = field(default_factory=dict)  # item -> ciphertext
+
+
+@dataclass(frozen=True)
+class RetainedBookkeeping:
+    """A retained record without its sealed items: the withdrawal's receipt."""
+
+    subject: str
+    withdrawn_at: str
+    items: tuple[str, ...]
+    hold_version: int
+    due_at: str | None
+
+
 def _table() -> str:
     return get_settings().retained_table
 
@@ -32,20 +62,36 @@ def _key(member_id: str) -> dict[str, Any]:
     return {"subject": {"S": member_id}}
 
 
-def put_entry(record: dict[str, Any]) -> dict[str, Any]:
-    """TransactWriteItems entry: the retained record, once per subject."""
-    due_at = record.get("dueAt")
-    shard = {"dueShard": due_shard(record["subject"])} if due_at else {}
-    return {
-        "Put": {
-            "TableName": _table(),
-            "Item": to_item({**record, **shard}),
-            "ConditionExpression": "attribute_not_exists(subject)",
+def _to_item(record: RetainedRecord) -> dict[str, Any]:
+    return to_item(
+        {
+            "subject": record.subject,
+            "withdrawnAt": record.withdrawn_at,
+            "items": list(record.items),
+            "holdVersion": record.hold_version,
+            "holdIds": set(record.hold_ids),
+            "dueAt": record.due_at,
+            "dueShard": due_shard(record.subject) if record.due_at else None,
+            "phoneHash": record.phone_hash,
+            **{f"{item}Enc": sealed for item, sealed in record.sealed.items()},
         }
-    }
+    )
 
 
-def get_bookkeeping(member_id: str) -> dict[str, Any] | None:
+def put_once(record: RetainedRecord) -> Entry:
+    """The retained record, once per subject."""
+    return Entry(
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": _to_item(record),
+                "ConditionExpression": "attribute_not_exists(subject)",
+            }
+        }
+    )
+
+
+def get_bookkeeping(member_id: str) -> RetainedBookkeeping | None:
     """The record's bookkeeping (no sealed items), or None if the subject has no record."""
     item = (
         client("dynamodb")
@@ -58,25 +104,36 @@ def get_bookkeeping(member_id: str) -> dict[str, Any] | None:
         )
         .get("Item")
     )
-    return from_item(item) if item else None
+    if not item:
+        return None
+    row = from_item(item)
+    return RetainedBookkeeping(
+        subject=row["subject"],
+        withdrawn_at=row["withdrawnAt"],
+        items=tuple(row["items"]),
+        hold_version=int(row["holdVersion"]),
+        due_at=row.get("dueAt"),
+    )
 
 
-def absent_check_entry(member_id: str) -> dict[str, Any]:
-    """TransactWriteItems entry: the member has not withdrawn (no retained record yet)."""
-    return {
-        "ConditionCheck": {
-            "TableName": _table(),
-            "Key": _key(member_id),
-            "ConditionExpression": "attribute_not_exists(subject)",
+def check_not_withdrawn(member_id: str) -> Entry:
+    """The member has not withdrawn (no retained record yet)."""
+    return Entry(
+        {
+            "ConditionCheck": {
+                "TableName": _table(),
+                "Key": _key(member_id),
+                "ConditionExpression": "attribute_not_exists(subject)",
+            }
         }
-    }
+    )
 
 
-def due_update_entry(
+def reschedule_if_unchanged(
     member_id: str, read_version: int, due_at: str | None, added_hold_id: str | None = None
-) -> dict[str, Any]:
-    """TransactWriteItems entry: new due time (None: a hold is open), holdVersion + 1, and the
-    new hold's id in ``holdIds`` (the purge deletes the named hold rows without reading them).
+) -> Entry:
+    """New due time (None: a hold is open), holdVersion + 1, and the new hold's id in
+    ``holdIds`` (the purge deletes the named hold rows without reading them).
 
     Conditioned on the version read, so concurrent hold changes and the purge (which deletes
     conditioned on holdVersion too) never act on a stale due time.
@@ -94,12 +151,14 @@ def due_update_entry(
     if added_hold_id is not None:
         expression += " ADD holdIds :hold"
         values[":hold"] = {"SS": [added_hold_id]}
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": _key(member_id),
-            "UpdateExpression": expression,
-            "ConditionExpression": "holdVersion = :read",
-            "ExpressionAttributeValues": values,
+    return Entry(
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": _key(member_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "holdVersion = :read",
+                "ExpressionAttributeValues": values,
+            }
         }
-    }
+    )

@@ -7,11 +7,14 @@ Records past their retention are found by a bounded, filtered Scan (a few per ye
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client, query_all
 from partnercenter.dal.codec import from_item, to_item, to_value
+from partnercenter.dal.pagination import StartKey
+from partnercenter.dal.transactions import Entry
 
 BLOCKED = "BLOCKED"
 BLOCK_END_INDEX = "byBlockEnd"
@@ -29,33 +32,90 @@ def _table() -> str:
     return table
 
 
+@dataclass(frozen=True)
+class SanctionRecord:
+    """One suspension (R-COL-5): who imposed it, why, from when to when, and how it ended."""
+
+    member_id: str
+    sanction_id: str
+    reason: str
+    starts_at: str
+    created_at: str
+    created_by: str  # an operator id
+    ends_at: str | None = None  # None: in force until lifted
+    lifted_at: str | None = None
+    lifted_by: str | None = None
+    membership_ended_at: str | None = None
+    expires_at_epoch: int | None = None  # when its retention ends (R-RET-8); None while open
+    blocked: bool = False  # the sign-in block may still be in place
+
+
 def _key(member_id: str, sanction_id: str) -> dict[str, Any]:
     return {"memberId": {"S": member_id}, "sanctionId": {"S": sanction_id}}
 
 
-def put_entry(row: dict[str, Any]) -> dict[str, Any]:
-    """TransactWriteItems entry: a new sanction record."""
-    return {
-        "Put": {
-            "TableName": _table(),
-            "Item": to_item(row),
-            "ConditionExpression": "attribute_not_exists(sanctionId)",
+def _to_item(record: SanctionRecord) -> dict[str, Any]:
+    return to_item(
+        {
+            "memberId": record.member_id,
+            "sanctionId": record.sanction_id,
+            "reason": record.reason,
+            "startsAt": record.starts_at,
+            "createdAt": record.created_at,
+            "createdBy": record.created_by,
+            "endsAt": record.ends_at,
+            "liftedAt": record.lifted_at,
+            "liftedBy": record.lifted_by,
+            "membershipEndedAt": record.membership_ended_at,
+            "expiresAtEpoch": record.expires_at_epoch,
+            "blocked": BLOCKED if record.blocked else None,
         }
-    }
+    )
 
 
-def get(member_id: str, sanction_id: str) -> dict[str, Any] | None:
+def _from_row(row: dict[str, Any]) -> SanctionRecord:
+    epoch = row.get("expiresAtEpoch")
+    return SanctionRecord(
+        member_id=row["memberId"],
+        sanction_id=row["sanctionId"],
+        reason=row["reason"],
+        starts_at=row["startsAt"],
+        created_at=row["createdAt"],
+        created_by=row["createdBy"],
+        ends_at=row.get("endsAt"),
+        lifted_at=row.get("liftedAt"),
+        lifted_by=row.get("liftedBy"),
+        membership_ended_at=row.get("membershipEndedAt"),
+        expires_at_epoch=None if epoch is None else int(epoch),
+        blocked=row.get("blocked") == BLOCKED,
+    )
+
+
+def put_new(record: SanctionRecord) -> Entry:
+    """A new sanction record."""
+    return Entry(
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": _to_item(record),
+                "ConditionExpression": "attribute_not_exists(sanctionId)",
+            }
+        }
+    )
+
+
+def get(member_id: str, sanction_id: str) -> SanctionRecord | None:
     item = (
         client("dynamodb")
         .get_item(TableName=_table(), Key=_key(member_id, sanction_id), ConsistentRead=True)
         .get("Item")
     )
-    return from_item(item) if item else None
+    return _from_row(from_item(item)) if item else None
 
 
-def of_member(member_id: str) -> list[dict[str, Any]]:
+def of_member(member_id: str) -> list[SanctionRecord]:
     """Every sanction record of the member still kept."""
-    return query_all(
+    rows = query_all(
         {
             "TableName": _table(),
             "KeyConditionExpression": "memberId = :m",
@@ -64,27 +124,30 @@ def of_member(member_id: str) -> list[dict[str, Any]]:
         },
         max_pages=_MAX_PAGES,
     )
+    return [_from_row(row) for row in rows]
 
 
 def _update(
     member_id: str, sanction_id: str, expression: str, values: dict[str, Any], condition: str
-) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": _key(member_id, sanction_id),
-            "UpdateExpression": expression,
-            # Never create a record by updating one that is not there.
-            "ConditionExpression": f"attribute_exists(sanctionId) AND {condition}",
-            "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
+) -> Entry:
+    return Entry(
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": _key(member_id, sanction_id),
+                "UpdateExpression": expression,
+                # Never create a record by updating one that is not there.
+                "ConditionExpression": f"attribute_exists(sanctionId) AND {condition}",
+                "ExpressionAttributeValues": {k: to_value(v) for k, v in values.items()},
+            }
         }
-    }
+    )
 
 
-def lift_entry(
+def lift_once(
     member_id: str, sanction_id: str, lifted_at: str, lifted_by: str, expires_epoch: int
-) -> dict[str, Any]:
-    """TransactWriteItems entry: the sanction is lifted (once) and its retention starts."""
+) -> Entry:
+    """The sanction is lifted (once) and its retention starts."""
     return _update(
         member_id,
         sanction_id,
@@ -94,10 +157,10 @@ def lift_entry(
     )
 
 
-def membership_end_entry(
+def end_with_membership(
     member_id: str, sanction_id: str, ended_at: str, expires_epoch: int
-) -> dict[str, Any]:
-    """TransactWriteItems entry: the member withdrew, so the sanction no longer applies."""
+) -> Entry:
+    """The member withdrew, so the sanction no longer applies (once) and its retention starts."""
     return _update(
         member_id,
         sanction_id,
@@ -124,8 +187,8 @@ def clear_block(member_id: str, sanction_id: str) -> None:
 
 
 def blocked_ended_page(
-    as_of: str, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    as_of: str, limit: int, start_key: StartKey | None
+) -> tuple[list[tuple[str, str]], StartKey | None]:
     """(memberId, sanctionId) of timed sanctions ended by ``as_of`` whose block is not cleared."""
     params: dict[str, Any] = {
         "TableName": _table(),
@@ -142,8 +205,8 @@ def blocked_ended_page(
 
 
 def expired_page(
-    now_epoch: int, limit: int, start_key: dict[str, Any] | None
-) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
+    now_epoch: int, limit: int, start_key: StartKey | None
+) -> tuple[list[tuple[str, str]], StartKey | None]:
     """(memberId, sanctionId) of records whose retention ended before ``now_epoch``."""
     params: dict[str, Any] = {
         "TableName": _table(),
@@ -159,13 +222,15 @@ def expired_page(
     return found, answer.get("LastEvaluatedKey")
 
 
-def expired_delete(member_id: str, sanction_id: str, now_epoch: int) -> dict[str, Any]:
-    """TransactWriteItems entry: delete a record only while it exists and is still past due."""
-    return {
-        "Delete": {
-            "TableName": _table(),
-            "Key": _key(member_id, sanction_id),
-            "ConditionExpression": "expiresAtEpoch < :now",
-            "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+def delete_if_expired(member_id: str, sanction_id: str, now_epoch: int) -> Entry:
+    """Delete a record only while it exists and is still past its retention."""
+    return Entry(
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": _key(member_id, sanction_id),
+                "ConditionExpression": "expiresAtEpoch < :now",
+                "ExpressionAttributeValues": {":now": {"N": str(now_epoch)}},
+            }
         }
-    }
+    )

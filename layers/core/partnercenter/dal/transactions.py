@@ -34,8 +34,10 @@ class TransactionTooLarge(ValueError):
 class TransactionCancelled(Exception):
     """The transaction changed nothing; ``reasons`` maps each entry's name to its outcome."""
 
-    def __init__(self, reasons: dict[str, str]) -> None:
+    def __init__(self, reasons: dict[str, str], present: frozenset[str] = frozenset()) -> None:
         self.reasons = reasons
+        # The failed entries whose item exists (those whose entry asks for ALL_OLD back).
+        self.present = present
         # Names and codes only: never items or keys (R-SEC-3).
         super().__init__(",".join(f"{name}={code}" for name, code in reasons.items()))
 
@@ -99,11 +101,12 @@ class Transaction:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            codes = [
-                str(reason.get("Code") or "None")
-                for reason in exc.response.get("CancellationReasons", [])
-            ]
-            raise TransactionCancelled(dict(zip(names, codes, strict=False))) from None
+            reasons = exc.response.get("CancellationReasons", [])
+            codes = [str(reason.get("Code") or "None") for reason in reasons]
+            present = frozenset(
+                name for name, reason in zip(names, reasons, strict=False) if "Item" in reason
+            )
+            raise TransactionCancelled(dict(zip(names, codes, strict=False)), present) from None
 
 
 def write_in_batches(name: str, entries: Sequence[Entry]) -> None:

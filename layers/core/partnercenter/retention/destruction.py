@@ -15,8 +15,8 @@ from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, iso_micro, query_range
 from partnercenter.config import get_settings
 from partnercenter.dal import destruction_records as records_dal
-from partnercenter.dal.codec import to_item
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
+from partnercenter.dal.transactions import Entry
 from partnercenter.hashing import subject_pseudonym
 
 RecordKind = Literal[
@@ -50,6 +50,31 @@ def backups_expire_at(kind: RecordKind, destroyed_at: datetime) -> datetime:
     return destroyed_at + timedelta(days=days)
 
 
+def destruction_record(
+    *,
+    member_id: str,
+    kind: RecordKind,
+    items: list[str],
+    reason: str,
+    run_id: str,
+    at: datetime,
+) -> Entry:
+    """The transaction entry that records one destruction with the destruction itself."""
+    destroyed_at = iso(at)
+    return records_dal.put(
+        records_dal.DestructionRecord(
+            record_id=str(uuid.uuid4()),
+            subject=subject_pseudonym(member_id),
+            kind=kind,
+            items=tuple(items),
+            reason=reason,
+            destroyed_at=destroyed_at,
+            backups_expire_at=iso(backups_expire_at(kind, at)),
+            run_id=run_id,
+        )
+    )
+
+
 def destruction_record_put(
     *,
     member_id: str,
@@ -59,28 +84,12 @@ def destruction_record_put(
     run_id: str,
     at: datetime,
 ) -> dict[str, Any]:
-    """The TransactWriteItems entry that records one destruction with the destruction itself."""
-    record_id = str(uuid.uuid4())
-    destroyed_at = iso(at)
-    return {
-        "Put": {
-            "TableName": get_settings().destruction_records_table,
-            "Item": to_item(
-                {
-                    "month": destroyed_at[:7],
-                    "destroyedAtId": f"{destroyed_at}#{record_id}",
-                    "recordId": record_id,
-                    "subject": subject_pseudonym(member_id),
-                    "kind": kind,
-                    "items": items,
-                    "reason": reason,
-                    "destroyedAt": destroyed_at,
-                    "backupsExpireAt": iso(backups_expire_at(kind, at)),
-                    "runId": run_id,
-                }
-            ),
-        }
-    }
+    """TRANSITIONAL, for callers that still write() lists of items (members.decision): the
+    wire form of ``destruction_record``. Gone once they build a named Transaction."""
+    entry = destruction_record(
+        member_id=member_id, kind=kind, items=items, reason=reason, run_id=run_id, at=at
+    )
+    return entry.item
 
 
 class DestructionRecord(ApiModel):
@@ -121,14 +130,14 @@ def list_destruction_records(
     return DestructionRecordList(
         items=[
             DestructionRecord(
-                record_id=r["recordId"],
-                subject=r["subject"],
-                kind=r["kind"],
-                items=list(r["items"]),
-                reason=r["reason"],
-                destroyed_at=r["destroyedAt"],
-                backups_expire_at=r.get("backupsExpireAt"),
-                run_id=r["runId"],
+                record_id=r.record_id,
+                subject=r.subject,
+                kind=r.kind,
+                items=list(r.items),
+                reason=r.reason,
+                destroyed_at=r.destroyed_at,
+                backups_expire_at=r.backups_expire_at,
+                run_id=r.run_id,
             )
             for r in rows
         ],

@@ -7,9 +7,10 @@ access to the member's data; the retained items themselves stay sealed.
 from __future__ import annotations
 
 from partnercenter.api import ApiModel, Caller
+from partnercenter.dal.holds import HoldRecord
 from partnercenter.dal.member_presence import has_profile
 from partnercenter.errors import NotFound
-from partnercenter.retention.holds import Hold, load_holds
+from partnercenter.retention.holds import load_holds
 
 
 class HoldListItem(ApiModel):
@@ -24,7 +25,7 @@ class HoldListItem(ApiModel):
     released_at: str | None
 
     @classmethod
-    def of(cls, hold: Hold) -> HoldListItem:
+    def of(cls, hold: HoldRecord) -> HoldListItem:
         return cls(
             hold_id=hold.hold_id,
             kind=hold.kind,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -21,7 +21,8 @@ from partnercenter.clock import iso, parse_iso, utc_now
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained as retained_dal
-from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.dal.holds import HoldRecord
+from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.observability import logger
 
@@ -45,61 +46,14 @@ def one_year_after(moment: datetime) -> datetime:
         return moment.replace(year=moment.year + 1, day=28)
 
 
-@dataclass(frozen=True)
-class Hold:
-    hold_id: str
-    kind: str
-    reason: str
-    items: tuple[str, ...]
-    start_at: str
-    until: str | None = None
-    statute: str | None = None
-    released_at: str | None = None
-
-    @property
-    def end(self) -> str | None:
-        """When the hold stops keeping its items; None while it is open."""
-        return self.until or self.released_at
-
-    def in_force(self, now: datetime) -> bool:
-        return self.released_at is None and (self.until is None or parse_iso(self.until) > now)
-
-    def row(self, member_id: str) -> dict[str, Any]:
-        return {
-            "subject": member_id,
-            "holdId": self.hold_id,
-            "kind": self.kind,
-            "reason": self.reason,
-            "items": list(self.items),
-            "startAt": self.start_at,
-            "until": self.until,
-            "statute": self.statute,
-            "releasedAt": self.released_at,
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Hold:
-        return cls(
-            hold_id=row["holdId"],
-            kind=row["kind"],
-            reason=row["reason"],
-            items=tuple(row.get("items", ())),
-            start_at=row["startAt"],
-            until=row.get("until"),
-            statute=row.get("statute"),
-            released_at=row.get("releasedAt"),
-        )
-
-
-def load_holds(member_id: str) -> tuple[list[Hold], int | None]:
+def load_holds(member_id: str) -> tuple[list[HoldRecord], int | None]:
     """The member's holds and, while they are live, the version of their hold set."""
-    rows, version = holds_dal.query_holds(member_id)
-    return [Hold.from_row(row) for row in rows], version
+    return holds_dal.query_holds(member_id)
 
 
-def fraud_prevention_hold(withdrawn_at: datetime) -> Hold:
+def fraud_prevention_hold(withdrawn_at: datetime) -> HoldRecord:
     """The automatic hold of every withdrawal: name and phone for one year (R-RET-2)."""
-    return Hold(
+    return HoldRecord(
         hold_id=str(uuid.uuid4()),
         kind=FRAUD_PREVENTION,
         reason="Fraud prevention and fee settlement: one year after withdrawal (internal policy).",
@@ -109,7 +63,7 @@ def fraud_prevention_hold(withdrawn_at: datetime) -> Hold:
     )
 
 
-def due_at(holds: list[Hold], now: datetime) -> str | None:
+def due_at(holds: list[HoldRecord], now: datetime) -> str | None:
     """When a retained subject is due: the latest end among its holds, never before ``now``.
 
     None while any hold is open: releasing the last open one makes the subject due then, or at
@@ -121,7 +75,7 @@ def due_at(holds: list[Hold], now: datetime) -> str | None:
     return iso(max([now, *(parse_iso(end) for end in ends if end)]))
 
 
-def retained_items(holds: list[Hold], now: datetime) -> list[str]:
+def retained_items(holds: list[HoldRecord], now: datetime) -> list[str]:
     """The items some hold in force covers; everything else is destroyed now (R-RET-1)."""
     covered = {item for hold in holds if hold.in_force(now) for item in hold.items}
     return [item for item in RETAINABLE_ITEMS if item in covered]
@@ -138,7 +92,7 @@ class RetainedEntry(ApiModel):
     )
 
 
-def retained_entries(holds: list[Hold], items: list[str]) -> list[RetainedEntry]:
+def retained_entries(holds: list[HoldRecord], items: list[str]) -> list[RetainedEntry]:
     """What is retained, why and until when: items kept by the same holds form one entry.
 
     ``until`` is the retained record's: the purge destroys the record as a whole once its last
@@ -184,7 +138,7 @@ class HoldView(ApiModel):
     released_at: str | None
 
     @classmethod
-    def of(cls, hold: Hold) -> HoldView:
+    def of(cls, hold: HoldRecord) -> HoldView:
         return cls(
             hold_id=hold.hold_id,
             kind=hold.kind,
@@ -197,7 +151,7 @@ class HoldView(ApiModel):
         )
 
 
-def _new_hold(request: AddHoldRequest, now: datetime) -> Hold:
+def _new_hold(request: AddHoldRequest, now: datetime) -> HoldRecord:
     missing = []
     if request.kind == "legal":
         # A law-mandated hold names its statute and its fixed period (R-RET-4).
@@ -211,7 +165,7 @@ def _new_hold(request: AddHoldRequest, now: datetime) -> Hold:
         raise ValidationFailed("Only a legal hold names a statute.", fields=["statute"])
     if request.until is not None and request.until <= now:
         raise ValidationFailed("until must be in the future.", fields=["until"])
-    return Hold(
+    return HoldRecord(
         hold_id=str(uuid.uuid4()),
         kind=request.kind,
         reason=request.reason,
@@ -226,8 +180,8 @@ def _new_hold(request: AddHoldRequest, now: datetime) -> Hold:
 class _Change:
     """One hold write, the hold as it will be once written, and whether it is a new row."""
 
-    entry: dict[str, Any]
-    hold: Hold
+    entry: Entry
+    hold: HoldRecord
     added: bool
 
 
@@ -238,30 +192,28 @@ def _commit(member_id: str, change: _Change, now: datetime) -> bool:
     conditioned on the version read. Live: the hold set's version row is bumped and the
     member must still have no retained record (a withdrawal meanwhile makes this a retry).
     """
+    transaction = Transaction().add("hold", change.entry)
     receipt = retained_dal.get_bookkeeping(member_id)
     if receipt is not None:
         holds, _ = load_holds(member_id)
         holds = [h for h in holds if h.hold_id != change.hold.hold_id] + [change.hold]
-        entries = [
-            change.entry,
-            retained_dal.due_update_entry(
+        transaction.add(
+            "retained_due",
+            retained_dal.reschedule_if_unchanged(
                 member_id,
-                int(receipt["holdVersion"]),
+                receipt.hold_version,
                 due_at(holds, now),
                 added_hold_id=change.hold.hold_id if change.added else None,
             ),
-        ]
+        )
     else:
         member = members_dal.get_member(member_id)
         if member is None or member.status != _ACTIVE:
             raise NotFound("No active or withdrawn member with this id.")
-        entries = [
-            change.entry,
-            holds_dal.version_bump_entry(member_id),
-            retained_dal.absent_check_entry(member_id),
-        ]
+        transaction.add("hold_version", holds_dal.bump_version(member_id))
+        transaction.add("not_withdrawn", retained_dal.check_not_withdrawn(member_id))
     try:
-        write(entries)
+        transaction.commit()
     except TransactionCancelled as cancelled:
         logger.info("hold change lost a race", extra={"reasons": cancelled.reasons})
         return False
@@ -273,7 +225,7 @@ def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldC
     del operator  # app.operator() checked the role; holds touch no personal data
     now = utc_now()
     hold = _new_hold(request, now)
-    change = _Change(entry=holds_dal.put_entry(hold.row(member_id)), hold=hold, added=True)
+    change = _Change(entry=holds_dal.put_new(member_id, hold), hold=hold, added=True)
     for _ in range(_ATTEMPTS):
         if _commit(member_id, change, now):
             return HoldCreated(hold_id=hold.hold_id)
@@ -284,10 +236,9 @@ def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
     """End an open hold now (settlement completed, complaint resolved); idempotent."""
     del operator
     for _ in range(_ATTEMPTS):
-        row = holds_dal.get_hold(member_id, hold_id)
-        if row is None:
+        hold = holds_dal.get_hold(member_id, hold_id)
+        if hold is None:
             raise NotFound("No such hold on this member.")
-        hold = Hold.from_row(row)
         if hold.released_at is not None:
             return HoldView.of(hold)
         if hold.until is not None:
@@ -295,7 +246,9 @@ def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
         now = utc_now()
         released = replace(hold, released_at=iso(now))
         change = _Change(
-            entry=holds_dal.release_entry(member_id, hold_id, iso(now)), hold=released, added=False
+            entry=holds_dal.release_if_open(member_id, hold_id, iso(now)),
+            hold=released,
+            added=False,
         )
         if _commit(member_id, change, now):
             return HoldView.of(released)

@@ -32,17 +32,18 @@ from partnercenter.api import ApiModel
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import purge as purge_dal
+from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.purge import (
     CONDITION_FAILED,
     DUE_SHARDS,
-    CancellationReason,
     DueSubject,
     ExpiredItem,
     ExpiryKind,
 )
+from partnercenter.dal.transactions import Transaction, TransactionCancelled
 from partnercenter.deadline import Deadline
 from partnercenter.observability import logger, metrics
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.retention.destruction import destruction_record
 from partnercenter.sanctions.retention import destroy_expired_sanction_records
 
 # Stop this long before the Lambda timeout: one batch and its isolation retries fit in it.
@@ -208,13 +209,22 @@ class SubjectDestruction:
     def size(self) -> int:
         return _FIXED_ITEMS_PER_SUBJECT + len(self.hold_ids)
 
-    def entries(self, as_of: str, run_id: str, at: datetime) -> list[dict[str, Any]]:
+    def add_to(
+        self, transaction: Transaction, name: str, as_of: str, run_id: str, at: datetime
+    ) -> None:
+        """Its entries, named ``<name>.retained_record`` and so on."""
         subject = self.due.subject
-        return [
-            purge_dal.retained_delete(self.due, as_of),
-            purge_dal.retained_key_shred(subject),
-            *(purge_dal.ended_hold_delete(subject, hold, as_of) for hold in self.hold_ids),
-            destruction_record_put(
+        transaction.add(
+            f"{name}.retained_record", purge_dal.destroy_retained_if_due(self.due, as_of)
+        )
+        transaction.add(f"{name}.retained_key", purge_dal.shred_retained_key(subject))
+        transaction.add_group(
+            f"{name}.ended_holds",
+            [purge_dal.delete_hold_if_ended(subject, hold, as_of) for hold in self.hold_ids],
+        )
+        transaction.add(
+            f"{name}.destruction_record",
+            destruction_record(
                 member_id=subject,
                 kind="retained_data",
                 items=list(self.due.items),
@@ -222,7 +232,7 @@ class SubjectDestruction:
                 run_id=run_id,
                 at=at,
             ),
-        ]
+        )
 
 
 @dataclass(frozen=True)
@@ -231,15 +241,22 @@ class ExpiryDestruction:
 
     kind: ExpiryKind
     subject: str
-    keys: tuple[dict[str, Any], ...]
+    items: tuple[ExpiredItem, ...]
 
     def size(self) -> int:
-        return len(self.keys) + 1
+        return len(self.items) + 1
 
-    def entries(self, now_epoch: int, run_id: str, at: datetime) -> list[dict[str, Any]]:
-        return [
-            *(purge_dal.expired_delete(self.kind, key, now_epoch) for key in self.keys),
-            destruction_record_put(
+    def add_to(
+        self, transaction: Transaction, name: str, now_epoch: int, run_id: str, at: datetime
+    ) -> None:
+        """Its entries: ``<name>.expired[i]`` for its i-th item, then its destruction record."""
+        transaction.add_group(
+            f"{name}.expired",
+            [purge_dal.delete_if_expired(self.kind, item, now_epoch) for item in self.items],
+        )
+        transaction.add(
+            f"{name}.destruction_record",
+            destruction_record(
                 member_id=self.subject,
                 kind=self.kind,
                 items=_EXPIRY_ITEMS[self.kind],
@@ -247,20 +264,29 @@ class ExpiryDestruction:
                 run_id=run_id,
                 at=at,
             ),
-        ]
+        )
 
 
 def expiry_destructions(kind: ExpiryKind, found: list[ExpiredItem]) -> list[ExpiryDestruction]:
     """Expired items grouped by subject, each group small enough for one transaction."""
-    by_subject: dict[str, list[dict[str, Any]]] = {}
+    by_subject: dict[str, list[ExpiredItem]] = {}
     for item in found:
-        by_subject.setdefault(item.subject, []).append(item.key)
+        by_subject.setdefault(item.subject, []).append(item)
     step = MAX_TRANSACTION_ITEMS - 1
     return [
-        ExpiryDestruction(kind, subject, tuple(keys[i : i + step]))
-        for subject, keys in by_subject.items()
-        for i in range(0, len(keys), step)
+        ExpiryDestruction(kind, subject, tuple(items[i : i + step]))
+        for subject, items in by_subject.items()
+        for i in range(0, len(items), step)
     ]
+
+
+def _commit(transaction: Transaction) -> TransactionCancelled | None:
+    """None once committed; else the cancellation, entry by entry."""
+    try:
+        transaction.commit()
+    except TransactionCancelled as cancelled:
+        return cancelled
+    return None
 
 
 class _Run:
@@ -281,7 +307,7 @@ class _Run:
         """Every shard's due subjects, page by page; transactions filled across pages."""
         pending: list[SubjectDestruction] = []
         for index, shard in enumerate(DUE_SHARDS):
-            start_key: dict[str, Any] | None = None
+            start_key: StartKey | None = None
             for _ in range(_MAX_PAGES):
                 if self.deadline.passed():
                     self.report.remaining += len(pending)
@@ -305,7 +331,7 @@ class _Run:
         self.report.remaining += len(pending)
 
     def _count_remaining(
-        self, shard_index: int, start_key: dict[str, Any] | None, *, started: bool
+        self, shard_index: int, start_key: StartKey | None, *, started: bool
     ) -> None:
         """Out of time: count what is still due after this point (read only in that case).
 
@@ -348,42 +374,49 @@ class _Run:
         """Ended holds beyond one transaction's room go first; False if one is still open."""
         for start in range(0, len(hold_ids), MAX_TRANSACTION_ITEMS):
             chunk = hold_ids[start : start + MAX_TRANSACTION_ITEMS]
-            entries = [purge_dal.ended_hold_delete(subject, h, self.as_of_text) for h in chunk]
-            if purge_dal.transact(entries) is not None:
+            entries = [purge_dal.delete_hold_if_ended(subject, h, self.as_of_text) for h in chunk]
+            if _commit(Transaction().add_group("ended_holds", entries)) is not None:
                 return False
         return True
 
-    def _subject_entries(self, batch: list[SubjectDestruction]) -> list[dict[str, Any]]:
+    def _subjects_transaction(self, batch: list[SubjectDestruction]) -> Transaction:
+        """The batch's subjects, named ``subject0``, ``subject1``, ..."""
         at = self._destroyed_at()
-        return [e for u in batch for e in u.entries(self.as_of_text, self.run_id, at)]
+        transaction = Transaction()
+        for number, unit in enumerate(batch):
+            unit.add_to(transaction, f"subject{number}", self.as_of_text, self.run_id, at)
+        return transaction
 
     def _commit_subjects(self, batch: list[SubjectDestruction]) -> None:
-        reasons = purge_dal.transact(self._subject_entries(batch))
-        if reasons is None:
+        cancelled = _commit(self._subjects_transaction(batch))
+        if cancelled is None:
             self.report.purged += len(batch)
             return
         if len(batch) == 1:
-            self._classify(reasons)
+            self._classify(cancelled)
             return
         for unit in batch:  # isolate the failing subject(s)
-            alone = purge_dal.transact(self._subject_entries([unit]))
+            alone = _commit(self._subjects_transaction([unit]))
             if alone is None:
                 self.report.purged += 1
             else:
                 self._classify(alone)
 
-    def _classify(self, reasons: list[CancellationReason]) -> None:
-        """Why one subject's destruction was refused."""
-        retained = reasons[0]
-        if retained.code == CONDITION_FAILED and not retained.item_present:
+    def _classify(self, cancelled: TransactionCancelled) -> None:
+        """Why one subject's (``subject0``'s) destruction was refused."""
+        retained = "subject0.retained_record"
+        if (
+            cancelled.reasons.get(retained) == CONDITION_FAILED
+            and retained not in cancelled.present
+        ):
             return  # another run destroyed it (and recorded it): nothing to count here
-        if any(r.code == CONDITION_FAILED for r in reasons):
+        if CONDITION_FAILED in cancelled.reasons.values():
             self.report.skipped_held += 1  # a hold was added, extended or is still open
             return
         # A conflicting write or a transient refusal: still due, the next run retries it.
         logger.warning(
             "Retained subject not destroyed this run",
-            extra={"codes": sorted({r.code for r in reasons})},
+            extra={"codes": sorted(set(cancelled.reasons.values()))},
         )
         self.report.remaining += 1
 
@@ -394,7 +427,7 @@ class _Run:
             if kind == "verification"
             else purge_dal.expired_usage_records
         )
-        start_key: dict[str, Any] | None = None
+        start_key: StartKey | None = None
         for _ in range(_MAX_PAGES):
             if self.deadline.passed():
                 return  # TTL remains the backstop; the next run scans again
@@ -419,29 +452,32 @@ class _Run:
                 return False
             if self._commit_expired(batch) is None:
                 for unit in batch:
-                    self._count_expired(unit.kind, len(unit.keys))
+                    self._count_expired(unit.kind, len(unit.items))
                 continue
             for unit in batch:
                 self._commit_expired_alone(unit)
         return True
 
-    def _commit_expired(self, batch: list[ExpiryDestruction]) -> list[CancellationReason] | None:
+    def _commit_expired(self, batch: list[ExpiryDestruction]) -> TransactionCancelled | None:
+        """The batch's subjects, named ``expiry0``, ``expiry1``, ..."""
         at = self._destroyed_at()
-        entries = [e for u in batch for e in u.entries(self.now_epoch, self.run_id, at)]
-        return purge_dal.transact(entries)
+        transaction = Transaction()
+        for number, unit in enumerate(batch):
+            unit.add_to(transaction, f"expiry{number}", self.now_epoch, self.run_id, at)
+        return _commit(transaction)
 
     def _commit_expired_alone(self, unit: ExpiryDestruction) -> None:
         """One subject's expired items; those already gone (TTL, another run) are left out."""
-        reasons = self._commit_expired([unit])
-        if reasons is None:
-            self._count_expired(unit.kind, len(unit.keys))
+        cancelled = self._commit_expired([unit])
+        if cancelled is None:
+            self._count_expired(unit.kind, len(unit.items))
             return
         still = tuple(
-            key
-            for key, reason in zip(unit.keys, reasons, strict=False)
-            if reason.code != CONDITION_FAILED
+            item
+            for number, item in enumerate(unit.items)
+            if cancelled.reasons.get(f"expiry0.expired[{number}]") != CONDITION_FAILED
         )
-        if still and len(still) < len(unit.keys):
+        if still and len(still) < len(unit.items):
             retry = ExpiryDestruction(unit.kind, unit.subject, still)
             if self._commit_expired([retry]) is None:
                 self._count_expired(unit.kind, len(still))

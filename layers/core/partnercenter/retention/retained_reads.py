@@ -19,8 +19,9 @@ from partnercenter.audit.access_records import record_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import retained_reads as retained_reads_dal
+from partnercenter.dal.holds import HoldRecord
 from partnercenter.errors import NoRetentionPurpose, NotFound
-from partnercenter.retention.holds import Hold, Text, load_holds
+from partnercenter.retention.holds import Text, load_holds
 
 RetentionPurpose = Literal["settlement", "complaint", "legal"]
 READ_ACTION = "read_retained_data"
@@ -37,7 +38,7 @@ class RetainedData(ApiModel):
     purpose: RetentionPurpose
 
 
-def covering_holds(holds: list[Hold], purpose: str, now: datetime) -> list[Hold]:
+def covering_holds(holds: list[HoldRecord], purpose: str, now: datetime) -> list[HoldRecord]:
     """The holds in force now whose kind is the purpose asked for."""
     return [hold for hold in holds if hold.kind == purpose and hold.in_force(now)]
 

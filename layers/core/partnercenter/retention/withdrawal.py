@@ -19,23 +19,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, StringConstraints
 
 from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, utc_now
-from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
-from partnercenter.dal import cognito, intents
+from partnercenter.dal import cognito, intents, member_deletes
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
+from partnercenter.dal.holds import HoldRecord
 from partnercenter.dal.members import MemberRecord
-from partnercenter.dal.transactions import MAX_ITEMS, TransactionCancelled, write
+from partnercenter.dal.retained import RetainedRecord
+from partnercenter.dal.transactions import (
+    Entry,
+    Transaction,
+    TransactionCancelled,
+    write_in_batches,
+)
 from partnercenter.errors import (
     Conflict,
     NotFound,
@@ -47,7 +53,7 @@ from partnercenter.members.records import ACTIVE
 from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher
 from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.retention.destruction import destruction_record
 from partnercenter.retention.holds import (
     RETAINABLE_ITEMS,
     RetainedEntry,
@@ -188,63 +194,144 @@ def _check_agency(member_id: str, privacy_request_id: str) -> None:
 def _already_committed(member_id: str) -> WithdrawalReceipt | None:
     """The answer of a committed withdrawal (its retained record is the receipt), if any."""
     receipt = retained_dal.get_bookkeeping(member_id)
-    return None if receipt is None else _finish(member_id, list(receipt["items"]))
+    return None if receipt is None else _finish(member_id, list(receipt.items))
 
 
-def _member_deletes(member: MemberRecord, item_keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The profile as read (a concurrent change cancels), the guards while still the member's,
-    then the rest of the member's partition (consent history)."""
-    table = get_settings().members_table
-    member_id = member.member_id
-    ours = {":m": {"S": member_id}}
-    deletes: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "TableName": table,
-                "Key": members_dal.member_key(member_id),
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": {"N": str(member.version)}},
-            }
-        }
-    ]
-    for guard in (
-        members_dal.login_id_guard_key(member.login_id_hash),
-        members_dal.person_guard_key(member.person_hash),
-    ):
-        deletes.append(
-            {
-                "Delete": {
-                    "TableName": table,
-                    "Key": guard,
-                    "ConditionExpression": "attribute_not_exists(pk) OR memberId = :m",
-                    "ExpressionAttributeValues": ours,
-                }
-            }
-        )
-    deletes.extend(
-        {"Delete": {"TableName": table, "Key": key}}
-        for key in item_keys
-        if key["sk"]["S"] != members_dal.PROFILE
+def _committed_or_raise(member_id: str, error: Exception) -> WithdrawalReceipt:
+    """A withdrawal that committed meanwhile answers; otherwise ``error`` is raised."""
+    committed = _already_committed(member_id)
+    if committed is None:
+        raise error
+    return committed
+
+
+@dataclass(frozen=True)
+class _Retention:
+    """What the member's holds decide at the withdrawal (R-RET-1, R-RET-2)."""
+
+    holds: list[HoldRecord]  # the existing ones and the automatic one
+    automatic: HoldRecord
+    version: int | None  # of the live hold set, as read
+    kept: list[str]
+    destroyed: list[str]
+
+    @classmethod
+    def read(cls, member_id: str, now: datetime) -> _Retention:
+        existing, version = load_holds(member_id)
+        automatic = fraud_prevention_hold(now)
+        holds = [*existing, automatic]
+        kept = retained_items(holds, now)
+        destroyed = ["loginId", *(i for i in RETAINABLE_ITEMS if i not in kept), "consents"]
+        return cls(holds, automatic, version, kept, destroyed)
+
+
+@dataclass(frozen=True)
+class _Withdrawal:
+    """One withdrawal under way: whose, by whom, when, and what the member's holds decide."""
+
+    member: MemberRecord
+    by: WithdrawnBy
+    request_id: str
+    now: datetime
+    retention: _Retention
+
+    @property
+    def member_id(self) -> str:
+        return self.member.member_id
+
+    @property
+    def since(self) -> str:
+        """When the profile's mark and the account deletion intent were set, and by which
+        request."""
+        return f"{iso_micro(self.now)}#{self.request_id}"
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """The profile's withdrawal mark: whether this request set it (else a concurrent
+    withdrawal holds it and owns the account), and the account it guards."""
+
+    owner: bool
+    username: str | None
+
+
+def _retained_record(w: _Withdrawal, cipher: FieldCipher) -> tuple[RetainedRecord, Entry]:
+    """Separated storage: the kept items under a new data key (R-RET-5), and that key's put."""
+    retained_key = new_data_key(retained_subject(w.member_id), RETAINED_DATA)
+    sealer = FieldCipher(retained_key.subject, retained_key.plaintext)
+    kept, member = w.retention.kept, w.member
+    record = RetainedRecord(
+        subject=w.member_id,
+        withdrawn_at=iso(w.now),
+        items=tuple(kept),
+        hold_version=1,
+        hold_ids=frozenset(hold.hold_id for hold in w.retention.holds),
+        due_at=due_at(w.retention.holds, w.now),
+        # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
+        phone_hash=member.phone_hash if "phone" in kept else None,
+        sealed={item: sealer.seal(item, cipher.open(item, member.sealed(item))) for item in kept},
     )
-    return deletes
+    return record, retained_key.put
+
+
+def _add_member_deletes(w: _Withdrawal, transaction: Transaction) -> None:
+    """The profile as read (a concurrent change cancels) and the guards while still the
+    member's."""
+    member, member_id = w.member, w.member_id
+    transaction.add("profile", member_deletes.profile_if_unchanged(member_id, member.version))
+    transaction.add(
+        "login_id_guard", member_deletes.login_id_guard_if_ours(member.login_id_hash, member_id)
+    )
+    transaction.add(
+        "person_guard", member_deletes.person_guard_if_ours(member.person_hash, member_id)
+    )
+
+
+def _destruction_record(w: _Withdrawal) -> Entry:
+    return destruction_record(
+        member_id=w.member_id,
+        kind="member_profile",
+        items=w.retention.destroyed,
+        reason=w.by.reason,
+        run_id=f"withdrawal-{w.request_id}",
+        at=w.now,
+    )
+
+
+def _transaction(w: _Withdrawal, cipher: FieldCipher, consent_history: list[Entry]) -> Transaction:
+    """The commit point: everything the withdrawal writes, all of it or none."""
+    member_id = w.member_id
+    record, retained_key = _retained_record(w, cipher)
+    transaction = Transaction()
+    _add_member_deletes(w, transaction)
+    # Crypto-shredding: every copy of the live ciphertexts dies (R-RET-6).
+    transaction.add("shred", shred(member_id))
+    transaction.add("retained_key", retained_key)
+    transaction.add("retained_record", retained_dal.put_once(record))
+    transaction.add("fraud_prevention_hold", holds_dal.put_new(member_id, w.retention.automatic))
+    transaction.add(
+        "hold_version", holds_dal.retire_version_if_unchanged(member_id, w.retention.version)
+    )
+    transaction.add("destruction_record", _destruction_record(w))
+    # Open sanctions end with the membership; their records' retention starts (R-RET-8).
+    transaction.add_group("sanction_ends", membership_end_entries(w.member, w.now))
+    # Consent history rides along while it fits; _finish deletes any rest after the commit.
+    transaction.fill("consent_history", consent_history, keep_free=1)
+    # The commit also says the account must go: a withdrawal that dies after it is finished
+    # by the reconciler.
+    transaction.add("account_deletion_intent", intents.account_deletion_put(member_id, w.since))
+    return transaction
 
 
 def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
     member_id = member.member_id
     now = utc_now()
-    existing, version = load_holds(member_id)
-    automatic = fraud_prevention_hold(now)
-    holds = [*existing, automatic]
-    kept = retained_items(holds, now)
-    destroyed = ["loginId", *(item for item in RETAINABLE_ITEMS if item not in kept), "consents"]
-    item_keys = members_dal.member_item_keys(member_id)
+    w = _Withdrawal(member, by, request_id, now, _Retention.read(member_id, now))
+    consent_history = member_deletes.partition_rest(member_id)
     cipher = member_cipher(member_id)
     if cipher is None:
         # A concurrent withdrawal committed since the profile was read: answer as it did.
-        committed = _already_committed(member_id)
-        if committed is None:
-            raise MemberDataKeyMissing()
-        return committed
+        return _committed_or_raise(member_id, MemberDataKeyMissing())
     # Opening the items to move them is an access to personal data (R-SEC-2).
     record_access(
         actor=by.actor,
@@ -253,79 +340,50 @@ def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> Withdra
         action=by.action,
         source_ip=by.source_ip,
     )
-    # Separated storage: the kept items under a new data key that RetainedKey wraps (R-RET-5).
-    retained_key = new_data_key(retained_subject(member_id), RETAINED_DATA)
-    sealer = FieldCipher(retained_key.subject, retained_key.plaintext)
-    record = {
-        "subject": member_id,
-        "withdrawnAt": iso(now),
-        "items": kept,
-        "holdVersion": 1,
-        "holdIds": {hold.hold_id for hold in holds},
-        "dueAt": due_at(holds, now),
-        # Fraud prevention: a re-signup with this phone within the year shows (R-RET-2).
-        "phoneHash": member.phone_hash if "phone" in kept else None,
-        **{
-            f"{item}Enc": sealer.seal(item, cipher.open(item, member.sealed(item))) for item in kept
-        },
-    }
-    member_deletes = _member_deletes(member, item_keys)
-    entries = [
-        *member_deletes[:3],
-        shred(
-            member_id
-        ).item,  # crypto-shredding: every copy of the live ciphertexts dies (R-RET-6)
-        retained_key.put.item,
-        retained_dal.put_entry(record),
-        holds_dal.put_entry(automatic.row(member_id)),
-        holds_dal.version_retire_entry(member_id, version),
-        destruction_record_put(
-            member_id=member_id,
-            kind="member_profile",
-            items=destroyed,
-            reason=by.reason,
-            run_id=f"withdrawal-{request_id}",
-            at=now,
-        ),
-        # Open sanctions end with the membership; their records' retention starts (R-RET-8).
-        *membership_end_entries(member, now),
-    ]
-    since = f"{iso_micro(now)}#{request_id}"
-    # Consent history rides along while it fits; _finish deletes any rest after the commit.
-    entries += member_deletes[3 : 3 + MAX_ITEMS - 1 - len(entries)]
-    # The commit also says the account must go: a withdrawal that dies after it is finished
-    # by the reconciler.
-    entries.append(intents.account_deletion_put(member_id, since).item)
+    transaction = _transaction(w, cipher, consent_history)
     username = cognito.username_of(member_id)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and enables the account again (docs/withdrawal.md).
-    owner = intents.mark_profile(member_id, member.version, "withdraw", since, now)
+    owner = intents.mark_profile(member_id, member.version, "withdraw", w.since, now)
     if not owner and not _another_withdrawal_under_way(member_id):
-        committed = _already_committed(member_id)
-        if committed is not None:
-            return committed
-        raise Conflict("Your data changed meanwhile, or another change is under way; retry.")
+        return _committed_or_raise(
+            member_id,
+            Conflict("Your data changed meanwhile, or another change is under way; retry."),
+        )
+    committed = _commit(w, transaction, _Mark(owner, username))
+    if committed is not None:
+        return committed
+    logger.info(
+        "member withdrawn",
+        extra={"retained": w.retention.kept, "destroyed": w.retention.destroyed},
+    )
+    return _finish(member_id, w.retention.kept)
+
+
+def _commit(w: _Withdrawal, transaction: Transaction, mark: _Mark) -> WithdrawalReceipt | None:
+    """Disable the account, then commit. None once committed here; the receipt if another
+    withdrawal (or this one, with its reply lost) committed; otherwise the member is left
+    untouched and the failure raised."""
     try:
-        if owner and username is not None:
-            cognito.disable_user(username)  # no sign-in from here on, unless the commit fails
-        write(entries)
+        if mark.owner and mark.username is not None:
+            cognito.disable_user(mark.username)  # no sign-in from here on, unless the commit fails
+        transaction.commit()
     except Exception as exc:
         # Committed after all (a lost reply), or a concurrent withdrawal did: finish it.
-        committed = _already_committed(member_id)
+        committed = _already_committed(w.member_id)
         if committed is not None:
             return committed
-        if owner:
-            if username is not None and not is_suspended(member, now):
+        if mark.owner:
+            if mark.username is not None and not is_suspended(w.member, w.now):
                 # Nothing changed (even if the disabling's reply was lost): the member is
                 # untouched; a suspended member's account stays disabled, as it was.
-                cognito.enable_user(username)
-            intents.clear_profile_mark(member_id, since)
+                cognito.enable_user(mark.username)
+            intents.clear_profile_mark(w.member_id, w.since)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})
             raise Conflict("Your data or its retention holds changed meanwhile; retry.") from None
         raise
-    logger.info("member withdrawn", extra={"retained": kept, "destroyed": destroyed})
-    return _finish(member_id, kept)
+    return None
 
 
 def _another_withdrawal_under_way(member_id: str) -> bool:
@@ -337,12 +395,7 @@ def _another_withdrawal_under_way(member_id: str) -> bool:
 
 def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:
     """The idempotent rest of a committed withdrawal, then the answer from the holds as stored."""
-    leftovers = [
-        {"Delete": {"TableName": get_settings().members_table, "Key": key}}
-        for key in members_dal.member_item_keys(member_id)
-    ]
-    for start in range(0, len(leftovers), MAX_ITEMS):
-        write(leftovers[start : start + MAX_ITEMS])
+    write_in_batches("leftovers", member_deletes.partition(member_id))
     username = cognito.username_of(member_id)
     if username is not None:
         cognito.sign_out_everywhere(username)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from partnercenter.dal import sanctions as sanctions_dal
-from partnercenter.dal.transactions import TransactionCancelled, write
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.dal.pagination import StartKey
+from partnercenter.dal.transactions import Transaction, TransactionCancelled
+from partnercenter.retention.destruction import destruction_record
 
 SANCTION_RETENTION_ENDED = "sanction record retention ended (1 year after the sanction)"
 SANCTION_ITEMS = ["reason", "startsAt", "endsAt", "liftedAt"]
@@ -32,7 +32,7 @@ def destroy_expired_sanction_records(
     if not sanctions_dal.configured():
         return 0
     count = 0
-    start_key: dict[str, Any] | None = None
+    start_key: StartKey | None = None
     for _ in range(_MAX_PAGES):
         if out_of_time():
             break  # TTL stays the backstop; the next run scans again
@@ -46,20 +46,23 @@ def destroy_expired_sanction_records(
 
 
 def _destroy(member_id: str, sanction_id: str, now_epoch: int, run_id: str, at: datetime) -> bool:
-    try:
-        write(
-            [
-                sanctions_dal.expired_delete(member_id, sanction_id, now_epoch),
-                destruction_record_put(
-                    member_id=member_id,
-                    kind="sanction_record",
-                    items=SANCTION_ITEMS,
-                    reason=SANCTION_RETENTION_ENDED,
-                    run_id=run_id,
-                    at=at,
-                ),
-            ]
+    transaction = (
+        Transaction()
+        .add("sanction", sanctions_dal.delete_if_expired(member_id, sanction_id, now_epoch))
+        .add(
+            "destruction_record",
+            destruction_record(
+                member_id=member_id,
+                kind="sanction_record",
+                items=SANCTION_ITEMS,
+                reason=SANCTION_RETENTION_ENDED,
+                run_id=run_id,
+                at=at,
+            ),
         )
+    )
+    try:
+        transaction.commit()
     except TransactionCancelled:
         return False  # gone already (TTL, another run)
     return True

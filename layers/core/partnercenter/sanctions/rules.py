@@ -14,10 +14,10 @@ destroys them (R-RET-8). They hold the member id, times, the operator ids and th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from partnercenter.clock import parse_iso
 from partnercenter.dal.members import MemberRecord
+from partnercenter.dal.sanctions import SanctionRecord
 from partnercenter.retention.holds import one_year_after
 
 
@@ -26,21 +26,35 @@ def open_sanctions(member: MemberRecord) -> dict[str, dict[str, str]]:
     return {sanction_id: dict(entry) for sanction_id, entry in member.sanctions.items()}
 
 
-def in_force(entry: dict[str, Any], now: datetime) -> bool:
-    ends = entry.get("endsAt")
-    return parse_iso(str(entry["startsAt"])) <= now and (ends is None or now < parse_iso(ends))
+def _within(starts_at: str, ends_at: str | None, now: datetime) -> bool:
+    return parse_iso(starts_at) <= now and (ends_at is None or now < parse_iso(ends_at))
+
+
+def in_force(entry: dict[str, str], now: datetime) -> bool:
+    """An open sanction of the member's profile map is in force at ``now``."""
+    return _within(str(entry["startsAt"]), entry.get("endsAt"), now)
 
 
 def is_suspended(member: MemberRecord, now: datetime) -> bool:
     return any(in_force(entry, now) for entry in open_sanctions(member).values())
 
 
-def effective_end(row: dict[str, Any]) -> datetime | None:
+def applies(record: SanctionRecord, now: datetime) -> bool:
+    """The sanction record still suspends: neither lifted nor ended with the membership, and
+    within its period."""
+    return (
+        not record.lifted_at
+        and not record.membership_ended_at
+        and _within(record.starts_at, record.ends_at, now)
+    )
+
+
+def effective_end(record: SanctionRecord) -> datetime | None:
     """When the sanction stopped (or will stop) applying; None while it is open."""
     ends = [
-        parse_iso(str(row[name]))
-        for name in ("endsAt", "liftedAt", "membershipEndedAt")
-        if row.get(name)
+        parse_iso(end)
+        for end in (record.ends_at, record.lifted_at, record.membership_ended_at)
+        if end
     ]
     return min(ends) if ends else None
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import AwareDatetime
 
@@ -29,7 +28,9 @@ from partnercenter.dal import cognito, intents
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.members import ACTIVE, MemberRecord
-from partnercenter.dal.transactions import TransactionCancelled, write
+from partnercenter.dal.pagination import StartKey
+from partnercenter.dal.sanctions import SanctionRecord
+from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.observability import logger
 from partnercenter.retention.holds import Text
@@ -66,16 +67,14 @@ class SweepReport(ApiModel):
     remaining: bool = False
 
 
-def _view(row: dict[str, Any], now: datetime) -> Sanction:
+def _view(record: SanctionRecord, now: datetime) -> Sanction:
     return Sanction(
-        sanction_id=row["sanctionId"],
-        reason=row["reason"],
-        starts_at=row["startsAt"],
-        ends_at=row.get("endsAt"),
-        lifted_at=row.get("liftedAt"),
-        in_force=not row.get("liftedAt")
-        and not row.get("membershipEndedAt")
-        and rules.in_force(row, now),
+        sanction_id=record.sanction_id,
+        reason=record.reason,
+        starts_at=record.starts_at,
+        ends_at=record.ends_at,
+        lifted_at=record.lifted_at,
+        in_force=rules.applies(record, now),
     )
 
 
@@ -83,8 +82,8 @@ def sanctions_of(member_id: str, now: datetime) -> list[Sanction]:
     """The member's sanction records still kept, oldest first (shown on GET /members/me)."""
     if not sanctions_dal.configured():
         return []
-    rows = sorted(sanctions_dal.of_member(member_id), key=lambda r: r["startsAt"])
-    return [_view(row, now) for row in rows]
+    records = sorted(sanctions_dal.of_member(member_id), key=lambda r: r.starts_at)
+    return [_view(record, now) for record in records]
 
 
 def _active_member(member_id: str) -> MemberRecord:
@@ -94,10 +93,7 @@ def _active_member(member_id: str) -> MemberRecord:
     return member
 
 
-def impose_sanction(
-    operator: Caller, member_id: str, request: SanctionRequest, now: datetime | None = None
-) -> SanctionCreated:
-    now = now or utc_now()
+def _check_period(request: SanctionRequest, now: datetime) -> None:
     starts = request.starts_at or now
     if not EARLIEST_PLAUSIBLE <= starts <= now:
         raise ValidationFailed(
@@ -110,21 +106,47 @@ def impose_sanction(
             "that lasts until lifted.",
             fields=["endsAt"],
         )
+
+
+def _new_record(
+    operator: Caller, member_id: str, request: SanctionRequest, now: datetime
+) -> SanctionRecord:
+    return SanctionRecord(
+        member_id=member_id,
+        sanction_id=str(uuid.uuid4()),
+        reason=request.reason,
+        starts_at=iso(request.starts_at or now),
+        created_at=iso(now),
+        created_by=operator.member_id,
+        ends_at=iso(request.ends_at) if request.ends_at is not None else None,
+        expires_at_epoch=(
+            record_expiry_epoch(request.ends_at) if request.ends_at is not None else None
+        ),
+        blocked=True,
+    )
+
+
+def _imposition(member: MemberRecord, record: SanctionRecord) -> Transaction:
+    """The record, and the profile's map of open sanctions with it (as the profile was read)."""
+    entry = {"startsAt": record.starts_at}
+    if record.ends_at is not None:
+        entry["endsAt"] = record.ends_at
+    sanctions = {**open_sanctions(member), record.sanction_id: entry}
+    profile = members_dal.open_sanctions_update(record.member_id, member.version, sanctions)
+    return (
+        Transaction()
+        .add("sanction", sanctions_dal.put_new(record))
+        .add("profile", intents.without_mark(profile))
+    )
+
+
+def impose_sanction(
+    operator: Caller, member_id: str, request: SanctionRequest, now: datetime | None = None
+) -> SanctionCreated:
+    now = now or utc_now()
+    _check_period(request, now)
     member = _active_member(member_id)
-    sanction_id = str(uuid.uuid4())
-    entry = {"startsAt": iso(starts)}
-    row: dict[str, Any] = {
-        "memberId": member_id,
-        "sanctionId": sanction_id,
-        "reason": request.reason,
-        "startsAt": entry["startsAt"],
-        "createdAt": iso(now),
-        "createdBy": operator.member_id,
-        "blocked": sanctions_dal.BLOCKED,
-    }
-    if request.ends_at is not None:
-        entry["endsAt"] = row["endsAt"] = iso(request.ends_at)
-        row["expiresAtEpoch"] = record_expiry_epoch(request.ends_at)
+    record = _new_record(operator, member_id, request, now)
     record_access(
         actor=operator.member_id,
         actor_role="operator",
@@ -136,24 +158,13 @@ def impose_sanction(
     username = cognito.username_of(member_id)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and gives the account back the state the profile says.
-    since = f"{iso_micro(now)}#{sanction_id}"
+    since = f"{iso_micro(now)}#{record.sanction_id}"
     if not intents.mark_profile(member_id, member.version, "sanction", since, now):
         raise Conflict("The member changed meanwhile, or another change is under way; retry.")
     try:
         if username is not None:
             cognito.disable_user(username)  # no sign-in from the commit on (R-COL-5)
-        write(
-            [
-                sanctions_dal.put_entry(row),
-                intents.without_mark(
-                    members_dal.open_sanctions_update(
-                        member_id,
-                        member.version,
-                        {**open_sanctions(member), sanction_id: entry},
-                    )
-                ).item,
-            ]
-        )
+        _imposition(member, record).commit()
     except Exception as exc:
         if username is not None and not already_blocked:
             cognito.enable_user(username)  # nothing was written: the member is as before
@@ -162,7 +173,29 @@ def impose_sanction(
             raise Conflict("The member changed meanwhile; retry.") from None
         raise
     logger.info("sanction imposed", extra={"timed": request.ends_at is not None})
-    return SanctionCreated(sanction_id=sanction_id)
+    return SanctionCreated(sanction_id=record.sanction_id)
+
+
+def _lift(operator: Caller, record: SanctionRecord, now: datetime) -> None:
+    """Lift the sanction and drop it from the profile's open sanctions, in one transaction."""
+    member_id, sanction_id = record.member_id, record.sanction_id
+    ended = rules.effective_end(record)  # an end date already passed stays the end
+    end = now if ended is None else min(ended, now)
+    transaction = Transaction().add(
+        "sanction",
+        sanctions_dal.lift_once(
+            member_id, sanction_id, iso(now), operator.member_id, record_expiry_epoch(end)
+        ),
+    )
+    member = members_dal.get_member(member_id)
+    if member is not None and sanction_id in open_sanctions(member):
+        transaction.add("profile", _without(member, sanction_id))
+    try:
+        transaction.commit()
+    except TransactionCancelled as cancelled:
+        if not cancelled.failed("sanction"):
+            raise Conflict("The member changed meanwhile; retry.") from None
+        # Another request lifted it first: only the finishing step is left.
 
 
 def lift_sanction(
@@ -170,10 +203,10 @@ def lift_sanction(
 ) -> Sanction:
     """Lift a sanction; lifting one already lifted only finishes re-enabling sign-in."""
     now = now or utc_now()
-    row = sanctions_dal.get(member_id, sanction_id)
-    if row is None:
+    record = sanctions_dal.get(member_id, sanction_id)
+    if record is None:
         raise NotFound("No such sanction.")
-    if not row.get("liftedAt"):
+    if not record.lifted_at:
         record_access(
             actor=operator.member_id,
             actor_role="operator",
@@ -181,31 +214,16 @@ def lift_sanction(
             action="lift_sanction",
             source_ip=operator.source_ip,
         )
-        ended = rules.effective_end(row)  # an end date already passed stays the end
-        end = now if ended is None else min(ended, now)
-        entries = [
-            sanctions_dal.lift_entry(
-                member_id, sanction_id, iso(now), operator.member_id, record_expiry_epoch(end)
-            )
-        ]
-        member = members_dal.get_member(member_id)
-        if member is not None and sanction_id in open_sanctions(member):
-            entries.append(_without(member, sanction_id))
-        try:
-            write(entries)
-        except TransactionCancelled as cancelled:
-            if not cancelled.failed(0):
-                raise Conflict("The member changed meanwhile; retry.") from None
-            # Another request lifted it first: only the finishing step below is left.
-        row = sanctions_dal.get(member_id, sanction_id) or row
+        _lift(operator, record, now)
+        record = sanctions_dal.get(member_id, sanction_id) or record
     _release_sign_in(member_id, sanction_id, now)
-    return _view(row, now)
+    return _view(record, now)
 
 
-def _without(member: MemberRecord, sanction_id: str) -> dict[str, Any]:
+def _without(member: MemberRecord, sanction_id: str) -> Entry:
     """The profile update that drops one sanction from the member's open sanctions."""
     remaining = {k: v for k, v in open_sanctions(member).items() if k != sanction_id}
-    return members_dal.open_sanctions_update(member.member_id, member.version, remaining).item
+    return members_dal.open_sanctions_update(member.member_id, member.version, remaining)
 
 
 def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
@@ -224,7 +242,7 @@ def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
 def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> SweepReport:
     """The hourly sweep: timed sanctions whose end has passed stop blocking sign-in."""
     report = SweepReport()
-    start_key: dict[str, Any] | None = None
+    start_key: StartKey | None = None
     for _ in range(_MAX_SWEEP_PAGES):
         found, start_key = sanctions_dal.blocked_ended_page(iso(now), SWEEP_PAGE_SIZE, start_key)
         for member_id, sanction_id in found:
@@ -243,14 +261,14 @@ def _end_elapsed(member_id: str, sanction_id: str, now: datetime) -> None:
     entry = None if member is None else open_sanctions(member).get(sanction_id)
     if member is not None and entry is not None and not rules.in_force(entry, now):
         try:
-            write([_without(member, sanction_id)])
+            Transaction().add("profile", _without(member, sanction_id)).commit()
         except TransactionCancelled:
             logger.info("sanction sweep lost a race; the next run retries")
             return
     _release_sign_in(member_id, sanction_id, now)
 
 
-def membership_end_entries(member: MemberRecord, now: datetime) -> list[dict[str, Any]]:
+def membership_end_entries(member: MemberRecord, now: datetime) -> list[Entry]:
     """Withdrawal's transaction entries: sanctions still open end with the membership, and
     their records' retention starts now (R-RET-8)."""
     entries = []
@@ -258,7 +276,7 @@ def membership_end_entries(member: MemberRecord, now: datetime) -> list[dict[str
         ends = entry.get("endsAt")
         if ends is None or parse_iso(ends) > now:
             entries.append(
-                sanctions_dal.membership_end_entry(
+                sanctions_dal.end_with_membership(
                     member.member_id, sanction_id, iso(now), record_expiry_epoch(now)
                 )
             )
