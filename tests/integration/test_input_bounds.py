@@ -24,8 +24,9 @@ from partnercenter.clock import iso
 from partnercenter.dal import destruction_records, members, privacy_requests, provisions
 from partnercenter.dal.aws import client
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
+from partnercenter.dal.transactions import Transaction
 from partnercenter.errors import ValidationFailed
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.retention.destruction import destruction_record
 from tests.integration.member_steps import Person, pending_member, scan_all_tables
 from tests.integration.member_steps import active_member as signed_up_member
 from tests.integration.rights_helpers import OPERATOR, active_member
@@ -73,7 +74,7 @@ class Paged:
 
 
 def _destroyed(at: datetime) -> None:
-    put = destruction_record_put(
+    put = destruction_record(
         member_id=str(uuid.uuid4()),
         kind="member_profile",
         items=["name"],
@@ -81,7 +82,7 @@ def _destroyed(at: datetime) -> None:
         run_id="run-1",
         at=at,
     )
-    client("dynamodb").transact_write_items(TransactItems=[put])
+    Transaction().add("destruction_record", put).commit()
 
 
 @pytest.fixture

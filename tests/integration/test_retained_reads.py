@@ -61,11 +61,9 @@ def list_sanctions(member_id: str, claims: dict[str, str] | None = None) -> Any:
 
 def actions_on(member_id: str) -> list[tuple[str, str, str]]:
     pseudonym = subject_pseudonym(member_id)
-    return [
-        (r["actor"], r["actorRole"], r["action"])
-        for r in map(from_item, scan_all("ACCESS_RECORDS_TABLE"))
-        if r["subject"] == pseudonym
-    ]
+    # In the order written: records spread over many chains, and a scan has no order.
+    records = sorted(map(from_item, scan_all("ACCESS_RECORDS_TABLE")), key=lambda r: r["at"])
+    return [(r["actor"], r["actorRole"], r["action"]) for r in records if r["subject"] == pseudonym]
 
 
 def withdrawn_with(*holds: dict[str, Any]) -> tuple[ActiveMember, list[str]]:

@@ -633,4 +633,7 @@ def test_cognito_dal_edges(aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch)
 
 def test_transaction_errors_other_than_cancellation_pass_through(aws_stack: AwsStack) -> None:
     with pytest.raises(ClientError):
-        transactions.write([{"Put": {"TableName": "no-such-table", "Item": {"pk": {"S": "x"}}}}])
+        transactions.Transaction().add(
+            "nowhere",
+            transactions.Entry({"Put": {"TableName": "no-such-table", "Item": {"pk": {"S": "x"}}}}),
+        ).commit()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -13,13 +11,10 @@ from partnercenter.config import get_settings
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.codec import from_item
 from partnercenter.dal.members import (
-    PENDING_APPROVAL,
     IdentityCorrection,
     MarketingConsent,
-    MemberConsents,
-    MemberRecord,
-    RequiredConsent,
 )
+from tests.unit.records import a_member_record
 
 ENV = {
     "MEMBERS_TABLE": "members",
@@ -49,28 +44,6 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def _member(**changes: Any) -> MemberRecord:
-    record = MemberRecord(
-        member_id="m-1",
-        status=PENDING_APPROVAL,
-        version=4,
-        requested_at="2026-11-24T00:00:00Z",
-        name_enc="n",
-        phone_enc="p",
-        login_id_enc="l",
-        login_id_hash="lh",
-        person_hash="ph",
-        phone_hash="hh",
-        vendor="kmc",
-        verified_at="2026-11-24T00:00:00Z",
-        consents=MemberConsents(
-            required=RequiredConsent("2018-03-23", "2026-11-24T00:00:00Z", "web"),
-            marketing=MarketingConsent(False, "2026-11-24T00:00:00Z", "web"),
-        ),
-    )
-    return replace(record, **changes)
-
-
 def test_profile_update_is_conditional_on_the_version_and_bumps_it() -> None:
     consent = MarketingConsent(agreed=True, at="2026-11-24T00:00:00Z", channel="web")
     entry = members_dal.marketing_consent_update("m-1", 4, consent).item["Update"]
@@ -92,7 +65,7 @@ def test_a_correction_sets_only_what_changed() -> None:
 
 
 def test_an_application_is_deleted_only_while_pending_and_its_guards_only_if_its_own() -> None:
-    member = _member()
+    member = a_member_record()
     profile = members_dal.pending_profile_delete("m-1").item["Delete"]
     assert profile["ExpressionAttributeValues"] == {":pending": {"S": "pending_approval"}}
     guards = [
@@ -104,7 +77,7 @@ def test_an_application_is_deleted_only_while_pending_and_its_guards_only_if_its
 
 
 def test_a_profile_reads_back_as_the_record_it_was_written_from() -> None:
-    member = _member(signed_out_at=1795000001, sanctions={"s-1": {"startsAt": "t"}})
+    member = a_member_record(signed_out_at=1795000001, sanctions={"s-1": {"startsAt": "t"}})
     item = members_dal.new_profile_put(member).item["Put"]["Item"]
     assert members_dal.member_record(from_item(item)) == member
     assert repr(member) == "MemberRecord('m-1', status='pending_approval')"  # no ciphertexts
@@ -121,9 +94,9 @@ def test_consent_history_keys_keep_order_within_a_second() -> None:
 
 def test_a_withdrawal_deletes_the_profile_as_read_and_guards_unless_another_members() -> None:
     # For retention.withdrawal: a concurrent change cancels; a guard already gone does not.
-    profile = members_dal.versioned_profile_delete(_member()).item["Delete"]
+    profile = members_dal.versioned_profile_delete(a_member_record()).item["Delete"]
     assert profile["ExpressionAttributeValues"] == {":v": {"N": "4"}}
-    guards = [e.item["Delete"] for e in members_dal.guard_deletes_unless_taken(_member())]
+    guards = [e.item["Delete"] for e in members_dal.guard_deletes_unless_taken(a_member_record())]
     assert [d["Key"]["pk"]["S"] for d in guards] == ["LOGINID#lh", "PERSON#ph"]
     assert all(
         d["ConditionExpression"] == "attribute_not_exists(pk) OR memberId = :m" for d in guards

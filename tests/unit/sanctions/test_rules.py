@@ -6,20 +6,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from partnercenter.dal.members import MemberRecord
 from partnercenter.dal.notices import NoticeRecord
 from partnercenter.dal.sanctions import SanctionRecord
 from partnercenter.notices.campaigns import compose, korean_mobile_e164
 from partnercenter.sanctions.rules import effective_end, is_suspended, record_expiry_epoch
+from tests.unit.records import a_member_record
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 # R-COL-5
 def test_a_member_is_suspended_only_while_a_sanction_is_in_force() -> None:
-    def member(**entries: dict[str, str]) -> dict[str, object]:
-        return {"sanctions": entries}
+    def member(**entries: dict[str, str]) -> MemberRecord:
+        return a_member_record(sanctions=entries)
 
-    assert not is_suspended({}, NOW)
+    assert not is_suspended(member(), NOW)
     assert is_suspended(member(a={"startsAt": "2026-11-01T00:00:00Z"}), NOW)  # open
     assert is_suspended(
         member(a={"startsAt": "2026-11-01T00:00:00Z", "endsAt": "2026-11-24T12:00:01Z"}), NOW

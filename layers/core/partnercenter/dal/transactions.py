@@ -41,10 +41,9 @@ class TransactionCancelled(Exception):
         # Names and codes only: never items or keys (R-SEC-3).
         super().__init__(",".join(f"{name}={code}" for name, code in reasons.items()))
 
-    def failed(self, name: str | int) -> bool:
+    def failed(self, name: str) -> bool:
         """Whether the entry ``name`` (or any entry of the group ``name``) had its condition
         fail or conflicted with another write."""
-        name = str(name)  # TRANSITIONAL: positional callers, gone when write() goes
         return any(
             code in _FAILED
             for entry, code in self.reasons.items()
@@ -114,12 +113,3 @@ def write_in_batches(name: str, entries: Sequence[Entry]) -> None:
     batch is atomic, the whole is not (for clean-up that may be repeated)."""
     for start in range(0, len(entries), MAX_ITEMS):
         Transaction().add_group(name, entries[start : start + MAX_ITEMS]).commit()
-
-
-def write(items: list[dict[str, Any]]) -> None:
-    """TRANSITIONAL, removed once every caller builds a named Transaction: entries named by
-    their position."""
-    transaction = Transaction()
-    for index, item in enumerate(items):
-        transaction.add(str(index), Entry(item))
-    transaction.commit()

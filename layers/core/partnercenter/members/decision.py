@@ -23,7 +23,7 @@ from partnercenter.dal.members import PENDING_APPROVAL, MemberRecord
 from partnercenter.errors import Conflict, NotFound
 from partnercenter.members.vault import member_cipher
 from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.retention.destruction import destruction_record
 
 APPLICATION_ITEMS = ["name", "phone", "loginId"]
 
@@ -96,15 +96,13 @@ def _reject(member: MemberRecord, login_id: str, request_id: str) -> None:
         .add("data_key", shred(member_id))
         .add(
             "destruction_record",
-            transactions.Entry(
-                destruction_record_put(
-                    member_id=member_id,
-                    kind="signup_application",
-                    items=APPLICATION_ITEMS,
-                    reason="signup rejected",
-                    run_id=f"decision-{request_id}",
-                    at=now,
-                )
+            destruction_record(
+                member_id=member_id,
+                kind="signup_application",
+                items=APPLICATION_ITEMS,
+                reason="signup rejected",
+                run_id=f"decision-{request_id}",
+                at=now,
             ),
         )
         # The account holds the login ID: the commit says it must go, so a request that dies

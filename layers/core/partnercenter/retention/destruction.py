@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -73,23 +73,6 @@ def destruction_record(
             run_id=run_id,
         )
     )
-
-
-def destruction_record_put(
-    *,
-    member_id: str,
-    kind: RecordKind,
-    items: list[str],
-    reason: str,
-    run_id: str,
-    at: datetime,
-) -> dict[str, Any]:
-    """TRANSITIONAL, for callers that still write() lists of items (members.decision): the
-    wire form of ``destruction_record``. Gone once they build a named Transaction."""
-    entry = destruction_record(
-        member_id=member_id, kind=kind, items=items, reason=reason, run_id=run_id, at=at
-    )
-    return entry.item
 
 
 class DestructionRecord(ApiModel):
