@@ -16,12 +16,11 @@ API_BUDGET_SECONDS = 25.0  # under API Gateway's 29 s integration timeout
 MARGIN_SECONDS = 10.0  # left to store the review and publish metrics
 
 
-@app.get("/admin/access-review")
+@app.operator_route("GET", "/admin/access-review")
 def get_access_review(
     start: FromQuery,
     end: ToQuery,
 ) -> AccessReview:
-    app.operator()
     start_at, end_at = query_range(start, end)  # bounded before the chain is read
     deadline = Deadline.of(
         app.lambda_context, margin_seconds=MARGIN_SECONDS, budget_seconds=API_BUDGET_SECONDS

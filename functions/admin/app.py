@@ -14,24 +14,24 @@ from partnercenter.retention.destruction import DestructionRecordList, list_dest
 app = PartnerCenterResolver()
 
 
-@app.get("/admin/members")
+@app.operator_route("GET", "/admin/members")
 def get_members(
     status: Annotated[MemberStatus, Query()] = "pending_approval",
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
 ) -> MemberList:
-    return list_members(app.operator(), status, limit, next_token)
+    return list_members(app.caller(), status, limit, next_token)
 
 
-@app.post("/admin/members/<memberId>/decision")
+@app.operator_route("POST", "/admin/members/<memberId>/decision")
 def post_decision(
     member_id: MemberIdPath,
     request: DecisionRequest,
 ) -> DecisionResult:
-    return decide(app.operator(), member_id, request, app.request_id)
+    return decide(app.caller(), member_id, request, app.request_id)
 
 
-@app.get("/admin/destruction-records")
+@app.operator_route("GET", "/admin/destruction-records")
 def get_destruction_records(
     start: FromQuery,
     end: ToQuery,
@@ -39,7 +39,7 @@ def get_destruction_records(
     next_token: Annotated[str | None, Query(alias="nextToken", max_length=2048)] = None,
 ) -> DestructionRecordList:
     # Destruction records name pseudonyms only, yet they are for operators.
-    return list_destruction_records(app.operator(), start, end, limit, next_token)
+    return list_destruction_records(app.caller(), start, end, limit, next_token)
 
 
 @logger.inject_lambda_context

@@ -22,17 +22,17 @@ app = PartnerCenterResolver()
 HoldId = Annotated[str, Path(alias="holdId", pattern=UUID_PATTERN)]
 
 
-@app.post("/admin/members/<memberId>/holds", status_code=201)
+@app.operator_route("POST", "/admin/members/<memberId>/holds", status_code=201)
 def post_hold(
     member_id: MemberIdPath, request: Annotated[AddHoldRequest, Body()]
 ) -> Response[HoldCreated]:
-    created = add_hold(app.operator(), member_id, request)
+    created = add_hold(app.caller(), member_id, request)
     return Response(status_code=201, content_type="application/json", body=created)
 
 
-@app.post("/admin/members/<memberId>/holds/<holdId>/release")
+@app.operator_route("POST", "/admin/members/<memberId>/holds/<holdId>/release")
 def post_release(member_id: MemberIdPath, hold_id: HoldId) -> HoldView:
-    return release_hold(app.operator(), member_id, hold_id)
+    return release_hold(app.caller(), member_id, hold_id)
 
 
 @logger.inject_lambda_context

@@ -30,12 +30,12 @@ _CREATED: dict[int, OpenAPIResponse] = {
 }
 
 
-@app.post("/identity-verifications", responses=_CREATED)
+@app.public_route("POST", "/identity-verifications", responses=_CREATED)
 def start(body: Annotated[StartVerificationRequest, Body()]) -> tuple[StartResult, int]:
     return start_verification(body.purpose, None, utc_now()), 201
 
 
-@app.post("/members/me/identity-verifications", responses=_CREATED)
+@app.member_route("POST", "/members/me/identity-verifications", responses=_CREATED)
 def start_for_member(
     body: Annotated[EmptyRequest, Body()],  # noqa: ARG001 (validated: only {} is accepted)
 ) -> tuple[StartResult, int]:
@@ -44,7 +44,8 @@ def start_for_member(
 
 # The vendor posts in its own wire format (form-encoded for KMC), so the body is read raw;
 # local/openapi.py describes it from the model named here.
-@app.post(
+@app.public_route(
+    "POST",
     "/identity-verifications/<verificationId>/callback",
     openapi_extensions={RAW_BODY_EXTENSION: CallbackFields.__name__},
 )

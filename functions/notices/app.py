@@ -26,9 +26,9 @@ MARGIN_SECONDS = 5.0  # left to answer (the report reads the deliveries)
 NoticeId = Annotated[str, Path(alias="noticeId", pattern=UUID_PATTERN)]
 
 
-@app.post("/admin/notices", status_code=201)
+@app.operator_route("POST", "/admin/notices", status_code=201)
 def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeReport]:
-    operator = app.operator()
+    operator = app.caller()
     report = create_notice(
         operator,
         request,
@@ -39,9 +39,8 @@ def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeRep
     return Response(status_code=201, content_type="application/json", body=report)
 
 
-@app.get("/admin/notices/<noticeId>")
+@app.operator_route("GET", "/admin/notices/<noticeId>")
 def get_notice(notice_id: NoticeId) -> NoticeReport:
-    app.operator()
     return notice_report(notice_id)
 
 

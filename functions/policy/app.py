@@ -25,7 +25,7 @@ LangQuery = Annotated[
 ]
 
 
-@app.get("/privacy-policy")
+@app.public_route("GET", "/privacy-policy")
 def get_privacy_policy(lang: LangQuery = None) -> dict[str, Any]:
     # The version in effect, the versions announced during their notice period (R-NOT-1), and
     # the running announcements, such as a business transfer's 30 days (R-NOT-2).

@@ -8,25 +8,24 @@ from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.consents import ConsentChange, ConsentState, change_consents
 from partnercenter.members.profile import Profile, ProfileChange, change_profile, view_profile
 from partnercenter.observability import logger, metrics, tracer
-from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
-app.use([record_usage])  # R-COL-5: every member request leaves a usage record
 
 
-@app.get("/members/me")
+@app.member_route("GET", "/members/me")
 def get_profile() -> Profile:
-    return view_profile(app.caller())
+    return view_profile(app.caller(), app.member())
 
 
-@app.patch("/members/me")
+@app.member_route("PATCH", "/members/me")
 def patch_profile(change: ProfileChange) -> Profile:
-    return change_profile(app.caller(), change)
+    return change_profile(app.caller(), app.member(), change)
 
 
-@app.post("/members/me/consents")
+# Reachable without agreeing to the policy in effect: this is where one agrees (R-NOT-1).
+@app.member_route("POST", "/members/me/consents", policy_consent=False)
 def post_consents(change: ConsentChange) -> ConsentState:
-    return change_consents(app.caller(), change)
+    return change_consents(app.caller(), app.member(), change)
 
 
 @logger.inject_lambda_context

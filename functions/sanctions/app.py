@@ -26,17 +26,17 @@ MARGIN_SECONDS = 10.0
 SanctionId = Annotated[str, Path(alias="sanctionId", pattern=UUID_PATTERN)]
 
 
-@app.post("/admin/members/<memberId>/sanctions", status_code=201)
+@app.operator_route("POST", "/admin/members/<memberId>/sanctions", status_code=201)
 def post_sanction(
     member_id: MemberIdPath, request: Annotated[SanctionRequest, Body()]
 ) -> Response[SanctionCreated]:
-    created = impose_sanction(app.operator(), member_id, request)
+    created = impose_sanction(app.caller(), member_id, request)
     return Response(status_code=201, content_type="application/json", body=created)
 
 
-@app.post("/admin/members/<memberId>/sanctions/<sanctionId>/lift")
+@app.operator_route("POST", "/admin/members/<memberId>/sanctions/<sanctionId>/lift")
 def post_lift(member_id: MemberIdPath, sanction_id: SanctionId) -> Sanction:
-    return lift_sanction(app.operator(), member_id, sanction_id)
+    return lift_sanction(app.caller(), member_id, sanction_id)
 
 
 def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

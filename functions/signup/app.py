@@ -12,7 +12,7 @@ from partnercenter.observability import logger, metrics, tracer
 app = PartnerCenterResolver()
 
 
-@app.post("/members", status_code=201)
+@app.public_route("POST", "/members", status_code=201)
 def post_member(
     request: SignupRequest,
     idempotency_key: Annotated[

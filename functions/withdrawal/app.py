@@ -19,19 +19,27 @@ from partnercenter.retention.withdrawal import (
 app = PartnerCenterResolver()
 
 
-@app.post("/members/me/withdrawal")
+# Open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1) and during a suspension
+# (R-COL-5); a repeat after the withdrawal committed is answered again.
+@app.member_route(
+    "POST",
+    "/members/me/withdrawal",
+    allow_suspended=True,
+    policy_consent=False,
+    repeat_after_end=True,
+)
 def post_withdrawal(
     _request: Annotated[WithdrawalRequest | None, Body()] = None,
 ) -> WithdrawalReceipt:
-    return withdraw(app.caller(), app.request_id)
+    return withdraw(app.caller(), app.member_or_none(), app.request_id)
 
 
-@app.post("/admin/members/<memberId>/withdrawal")
+@app.operator_route("POST", "/admin/members/<memberId>/withdrawal")
 def post_withdrawal_on_request(
     member_id: MemberIdPath,
     request: WrittenWithdrawalRequest,
 ) -> WithdrawalReceipt:
-    return withdraw_on_request(app.operator(), member_id, request, app.request_id)
+    return withdraw_on_request(app.caller(), member_id, request, app.request_id)
 
 
 @logger.inject_lambda_context

@@ -251,6 +251,9 @@ def test_policy_notice_periods_and_the_consent_gate(
     with pytest.raises(PolicyConsentRequired) as refused:
         current_member(caller, now=later)
     assert refused.value.status == 403
-    change_consents(caller, ConsentChange(policy_version="e2e-material", agreed=True), now=later)
+    unconsented = current_member(caller, require_policy_consent=False, now=later)
+    change_consents(
+        caller, unconsented, ConsentChange(policy_version="e2e-material", agreed=True), now=later
+    )
     assert current_member(caller, now=later)["memberId"] == people["memberId"]
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.aws_url  # all of it against the stack

@@ -33,7 +33,6 @@ from partnercenter.identity.vendor import (
     vendor_unavailability_counted,
 )
 from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
-from partnercenter.members.session import current_member
 from partnercenter.observability import logger, metrics
 from partnercenter.vendors import VerifiedIdentity
 from partnercenter.vendors.base import KST
@@ -128,8 +127,7 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
 
 def start_profile_verification(caller: Caller, now: datetime) -> StartResult:
     """A verification bound to the calling member, for a change of name or phone (R-RIGHT-1)."""
-    member = current_member(caller)
-    return start_verification("profile_change", str(member["memberId"]), now)
+    return start_verification("profile_change", caller.member_id, now)
 
 
 def receive_callback(

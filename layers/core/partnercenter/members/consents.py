@@ -17,7 +17,6 @@ from partnercenter.clock import iso, utc_now
 from partnercenter.dal import transactions
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
 from partnercenter.members.records import consent_put, profile_update
-from partnercenter.members.session import current_member
 from partnercenter.policy import current_version
 
 CHANNEL = "web"
@@ -53,11 +52,11 @@ class ConsentChange(ApiModel):
 
 
 def change_consents(
-    caller: Caller, change: ConsentChange, now: datetime | None = None
+    caller: Caller, member: dict[str, Any], change: ConsentChange, now: datetime | None = None
 ) -> ConsentState:
+    """``member`` as the route's gate loaded it, without requiring the policy in effect: this
+    is where one agrees to it (R-NOT-1)."""
     now = now or utc_now()
-    # Reachable without agreeing to the policy in effect: this is where one agrees (R-NOT-1).
-    member = current_member(caller, require_policy_consent=False, now=now)
     member_id = caller.member_id
     wants_required = change.policy_version is not None or change.agreed is not None
     if (change.marketing is not None) == wants_required:

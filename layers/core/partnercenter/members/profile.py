@@ -28,7 +28,6 @@ from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
 from partnercenter.members.records import profile_update
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
@@ -55,15 +54,13 @@ class ProfileChange(ApiModel):
     verification_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-def view_profile(caller: Caller) -> Profile:
-    member = current_member(caller)
+def view_profile(caller: Caller, member: dict[str, Any]) -> Profile:
     cipher = _cipher(member)
     record_own_access(caller, "view_profile")
     return _profile(member, cipher)
 
 
-def change_profile(caller: Caller, change: ProfileChange) -> Profile:
-    member = current_member(caller)
+def change_profile(caller: Caller, member: dict[str, Any], change: ProfileChange) -> Profile:
     if change.name is None and change.phone is None:
         raise ValidationFailed("Send the new name or phone.", fields=["name", "phone"])
     if change.verification_id is None:

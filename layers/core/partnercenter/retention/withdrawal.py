@@ -43,7 +43,6 @@ from partnercenter.errors import (
     ValidationFailed,
 )
 from partnercenter.members.records import ACTIVE
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher
 from partnercenter.observability import logger
 from partnercenter.retention.destruction import destruction_record_put
@@ -121,17 +120,16 @@ class WithdrawnBy:
         )
 
 
-def withdraw(caller: Caller, request_id: str) -> WithdrawalReceipt:
-    """Withdraw the calling member, or answer again for a withdrawal already committed."""
-    try:
-        # Withdrawal stays open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1),
-        # and during a suspension: the right to withdraw is never suspended (R-COL-5).
-        member = current_member(caller, require_policy_consent=False, allow_suspended=True)
-    except Unauthorized:
-        # A repeat (or a retry after a fault past the commit): finish and answer the same.
+def withdraw(caller: Caller, member: dict[str, Any] | None, request_id: str) -> WithdrawalReceipt:
+    """Withdraw the calling member, or answer again for a withdrawal already committed.
+
+    ``member`` is None once the route's gate no longer finds the session (withdrawn, signed
+    out): a repeat (or a retry after a fault past the commit) is finished and answered the same.
+    """
+    if member is None:
         committed = _already_committed(caller.member_id)
         if committed is None:
-            raise
+            raise Unauthorized("Your session has ended; sign in again.")
         return committed
     return _withdraw(member, WithdrawnBy.member(caller), request_id)
 

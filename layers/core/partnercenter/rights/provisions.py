@@ -26,7 +26,6 @@ from partnercenter.dal import provisions as provisions_dal
 from partnercenter.dal import transactions
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
-from partnercenter.members.session import current_member
 from partnercenter.policy import policy_document
 
 LegalBasis = Literal["consent", "fee_settlement", "statute"]
@@ -107,7 +106,6 @@ def give_provision_consent(
     caller: Caller, request: ProvisionConsentRequest, now: datetime
 ) -> ProvisionConsent:
     """The member's consent (or refusal) to one recipient and purpose; the latest decision wins."""
-    current_member(caller)
     items = _check_items(request.items)
     sk = _consent_sk(request.recipient, request.purpose)
     consent = ProvisionConsent(
@@ -231,6 +229,5 @@ def provisions_of(member_id: str, limit: int, next_token: str | None) -> Provisi
 
 def list_disclosures(caller: Caller, limit: int, next_token: str | None) -> ProvisionList:
     """The member's own provisions to third parties, newest first."""
-    current_member(caller)
     record_own_access(caller, "view_disclosures")
     return provisions_of(caller.member_id, limit, next_token)

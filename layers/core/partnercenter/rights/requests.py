@@ -36,7 +36,6 @@ from partnercenter.errors import (
     ProxyEvidenceUnchecked,
     ValidationFailed,
 )
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
@@ -251,8 +250,6 @@ def _file(
 
 def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) -> PrivacyRequest:
     """The member's own request; due 10 days after receipt."""
-    # Rights the law gives at any time: open during a suspension and before new consent.
-    current_member(caller, require_policy_consent=False, allow_suspended=True)
     _record(caller, "member", caller.member_id, "file_privacy_request")
     row = _file(caller.member_id, filing.kind, filing.details, now)
     return _view(row, now, member_cipher(caller.member_id), withhold=False)
@@ -262,8 +259,6 @@ def list_own_requests(
     caller: Caller, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
     """The member's requests, newest first, including those a proxy filed for them."""
-    # Rights the law gives at any time: open during a suspension and before new consent.
-    current_member(caller, require_policy_consent=False, allow_suspended=True)
     scope = PageScope("GET /members/me/privacy-requests", caller.member_id)
     rows, last_key = requests_dal.query_by_member(
         caller.member_id, limit, decode_token(next_token, scope)
