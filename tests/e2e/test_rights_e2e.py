@@ -86,7 +86,8 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     """An operator and an active member (Cognito users; the member's items as signup shapes
     them), signed in: name -> id token, plus the member's id."""
     from partnercenter.dal.aws import client
-    from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+    from partnercenter.dal.members import ACTIVE
+    from partnercenter.members.records import NewMember, new_member_writes
     from partnercenter.policy import CURRENT_VERSION
 
     local_stack.create_user(MEMBER_USER, PASSWORD)
@@ -118,7 +119,7 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
 
 
 def _member_caller(member_id: str) -> Any:
-    from partnercenter.api import Caller
+    from partnercenter.models import Caller
 
     return Caller(member_id, (), int(datetime.now(UTC).timestamp()), "127.0.0.1")
 

@@ -13,7 +13,7 @@ import json
 import re
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -23,8 +23,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from partnercenter.clock import DATE_TIME_PATTERN
 from partnercenter.errors import (
@@ -42,12 +40,12 @@ from partnercenter.messages import (
     language,
     message,
 )
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-PRIVACY_ADMIN_GROUP = "privacy-admin"
 # Ids this API issues are UUIDs; a path value of any other shape is refused before a lookup.
 UUID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 MemberIdPath = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
@@ -80,12 +78,6 @@ ToQuery = Annotated[
     ),
 ]
 _BODY_LOCATIONS = {"body", "query", "path", "header", "cookie"}
-
-
-class ApiModel(BaseModel):
-    """Base of request and response bodies: camelCase on the wire, unknown fields refused."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class ErrorBody(ApiModel):
@@ -467,21 +459,6 @@ class PartnerCenterResolver(APIGatewayRestResolver):
             raise LookupError("not a member route")
         member: dict[str, Any] | None = self.context[_MEMBER]
         return member
-
-
-@dataclass(frozen=True)
-class Caller:
-    member_id: str
-    groups: tuple[str, ...]
-    issued_at: int
-    source_ip: str
-    # The token's cognito:username (a member's login ID: personal data, so kept out of repr);
-    # operators' Cognito checks ask by it.
-    username: str = field(default="", repr=False)
-
-    @property
-    def is_privacy_admin(self) -> bool:
-        return PRIVACY_ADMIN_GROUP in self.groups
 
 
 def _issued_at(claims: dict[str, Any]) -> int:

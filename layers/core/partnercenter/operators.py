@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from partnercenter.api import PRIVACY_ADMIN_GROUP, ApiModel, Caller
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import operators as operators_dal
 from partnercenter.errors import Forbidden, MfaRequired, Unauthorized
+from partnercenter.models import PRIVACY_ADMIN_GROUP, ApiModel, Caller
 
 # Longer than any token of the operators' pool lives (30 minutes); after that the record of a
 # sign-out refuses nothing that is still valid, so DynamoDB's TTL may remove it.

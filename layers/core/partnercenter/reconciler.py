@@ -21,11 +21,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
 from partnercenter.dal import cognito, intents
-from partnercenter.members.records import ACTIVE
+from partnercenter.dal.members import ACTIVE
+from partnercenter.models import ApiModel
 from partnercenter.observability import logger
 from partnercenter.sanctions.rules import is_suspended
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from partnercenter.config import get_settings
+from partnercenter.dal.members import profile_update
 from partnercenter.dal.transactions import TransactionCancelled, write
-from partnercenter.members.records import application_deletes, profile_update
+from partnercenter.members.records import application_deletes
 
 ENV = {
     "MEMBERS_TABLE": "members",

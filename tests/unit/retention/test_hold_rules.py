@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from partnercenter.api import Caller
 from partnercenter.clock import iso
 from partnercenter.dal.retained import DUE_SHARDS, due_shard
 from partnercenter.errors import ValidationFailed
+from partnercenter.models import Caller
 from partnercenter.retention.holds import (
     AddHoldRequest,
     Hold,

@@ -25,12 +25,12 @@ from typing import Any
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import Problem, verify_range
 from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors
 from partnercenter.errors import ValidationFailed
+from partnercenter.models import ApiModel
 
 SKEW = timedelta(minutes=5)
 MAX_RECORDS = 500_000  # one review's walk; beyond it the report says it is incomplete

@@ -11,6 +11,8 @@ from partnercenter.dal.pagination import KeyCondition
 
 PROFILE = "PROFILE"
 GUARD = "GUARD"
+PENDING_APPROVAL = "pending_approval"
+ACTIVE = "active"
 
 
 def member_key(member_id: str) -> dict[str, Any]:
@@ -142,3 +144,33 @@ def set_signed_out(member_id: str, epoch: int) -> bool:
             return False
         raise
     return True
+
+
+def profile_update(member_id: str, version: int, values: dict[str, Any]) -> dict[str, Any]:
+    """TransactWriteItems entry setting profile attributes (``a.b`` for a map entry).
+
+    Optimistic locking: applies only to ``version`` and bumps it, so a concurrent change wins
+    cleanly instead of being overwritten.
+    """
+    names: dict[str, str] = {}
+    assignments = []
+    for index, path in enumerate(values):
+        parts = []
+        for depth, part in enumerate(path.split(".")):
+            names[f"#p{index}_{depth}"] = part
+            parts.append(f"#p{index}_{depth}")
+        assignments.append(f"{'.'.join(parts)} = :p{index}")
+    return {
+        "Update": {
+            "TableName": get_settings().members_table,
+            "Key": member_key(member_id),
+            "UpdateExpression": "SET " + ", ".join([*assignments, "version = :next"]),
+            "ConditionExpression": "version = :version",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                **{f":p{i}": to_value(v) for i, v in enumerate(values.values())},
+                ":version": {"N": str(version)},
+                ":next": {"N": str(version + 1)},
+            },
+        }
+    }

@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.errors import (
@@ -33,6 +32,7 @@ from partnercenter.identity.vendor import (
     vendor_unavailability_counted,
 )
 from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger, metrics
 from partnercenter.vendors import VerifiedIdentity
 from partnercenter.vendors.base import KST

@@ -7,14 +7,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained_phones
+from partnercenter.dal.members import PENDING_APPROVAL
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
-from partnercenter.members.records import PENDING_APPROVAL
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
 
 MemberStatus = Literal["pending_approval", "active"]
 

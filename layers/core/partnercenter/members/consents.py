@@ -11,12 +11,13 @@ from typing import Any
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import transactions
+from partnercenter.dal.members import profile_update
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
-from partnercenter.members.records import consent_put, profile_update
+from partnercenter.members.records import consent_put
+from partnercenter.models import ApiModel, Caller
 from partnercenter.policy import current_version
 
 CHANNEL = "web"

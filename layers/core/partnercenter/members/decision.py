@@ -13,17 +13,18 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, iso_micro, utc_now
 from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.data_keys import shred
+from partnercenter.dal.members import ACTIVE, PENDING_APPROVAL
+from partnercenter.destruction import destruction_record_put
 from partnercenter.errors import Conflict, NotFound
-from partnercenter.members.records import ACTIVE, PENDING_APPROVAL, application_deletes
+from partnercenter.members.records import application_deletes
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record_put
 
 APPLICATION_ITEMS = ["name", "phone", "loginId"]
 

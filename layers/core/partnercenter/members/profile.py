@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import transactions
+from partnercenter.dal.members import profile_update
 from partnercenter.errors import (
     Conflict,
     IdentityMismatch,
@@ -27,8 +27,8 @@ from partnercenter.hashing import phone_hash
 from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
-from partnercenter.members.records import profile_update
 from partnercenter.members.vault import member_cipher, open_personal_fields
+from partnercenter.models import ApiModel, Caller
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
 PROFILE_CHANGE = "profile_change"

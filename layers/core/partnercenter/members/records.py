@@ -9,9 +9,10 @@ from typing import Any
 from partnercenter.clock import iso, iso_micro
 from partnercenter.config import get_settings
 from partnercenter.crypto import FieldCipher
-from partnercenter.dal.codec import to_item, to_value
+from partnercenter.dal.codec import to_item
 from partnercenter.dal.data_keys import MEMBER_DATA, new_data_key
 from partnercenter.dal.members import (
+    PENDING_APPROVAL,
     PROFILE,
     login_id_guard_key,
     member_key,
@@ -19,9 +20,6 @@ from partnercenter.dal.members import (
 )
 from partnercenter.hashing import login_id_hash, phone_hash
 from partnercenter.policy import REQUIRED_ITEMS, signup_purposes
-
-PENDING_APPROVAL = "pending_approval"
-ACTIVE = "active"
 
 
 @dataclass(frozen=True, repr=False)
@@ -84,36 +82,6 @@ def consent_put(
 ) -> dict[str, Any]:
     """TransactWriteItems entry appending one consent-history record; never overwrites one."""
     return _put(consent_item(member_id, kind, agreed, at, channel, policy_version))
-
-
-def profile_update(member_id: str, version: int, values: dict[str, Any]) -> dict[str, Any]:
-    """TransactWriteItems entry setting profile attributes (``a.b`` for a map entry).
-
-    Optimistic locking: applies only to ``version`` and bumps it, so a concurrent change wins
-    cleanly instead of being overwritten.
-    """
-    names: dict[str, str] = {}
-    assignments = []
-    for index, path in enumerate(values):
-        parts = []
-        for depth, part in enumerate(path.split(".")):
-            names[f"#p{index}_{depth}"] = part
-            parts.append(f"#p{index}_{depth}")
-        assignments.append(f"{'.'.join(parts)} = :p{index}")
-    return {
-        "Update": {
-            "TableName": get_settings().members_table,
-            "Key": member_key(member_id),
-            "UpdateExpression": "SET " + ", ".join([*assignments, "version = :next"]),
-            "ConditionExpression": "version = :version",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {
-                **{f":p{i}": to_value(v) for i, v in enumerate(values.values())},
-                ":version": {"N": str(version)},
-                ":next": {"N": str(version + 1)},
-            },
-        }
-    }
 
 
 def new_member_writes(member: NewMember) -> MemberWrites:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import cognito
 from partnercenter.dal import members as members_dal
 from partnercenter.errors import Unauthorized
+from partnercenter.models import ApiModel, Caller
 
 
 class SignedOut(ApiModel):

@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
@@ -43,6 +42,7 @@ from partnercenter.hashing import login_id_hash, lookup_hash
 from partnercenter.identity.verified import UsableVerification, consume_entry, load_for_use
 from partnercenter.members.fields import LoginId, Name, Password, Phone
 from partnercenter.members.records import NewMember, new_member_writes
+from partnercenter.models import ApiModel
 from partnercenter.observability import logger
 from partnercenter.policy import current_version
 

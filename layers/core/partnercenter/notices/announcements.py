@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from partnercenter.api import ApiModel
 from partnercenter.clock import iso
 from partnercenter.dal import notices as notices_dal
+from partnercenter.models import ApiModel
 from partnercenter.policy.versions import policy_as_published
 
 MAX_ANNOUNCEMENTS = 50

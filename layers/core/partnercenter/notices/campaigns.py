@@ -30,16 +30,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, parse_iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import notices as notices_dal
+from partnercenter.dal.members import ACTIVE
 from partnercenter.dal.sms import SmsRefused, send_sms
 from partnercenter.errors import NotFound, NoticeTooShort, ValidationFailed
 from partnercenter.hashing import subject_pseudonym
-from partnercenter.members.records import ACTIVE
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
 from partnercenter.policy import CURRENT_VERSION, packaged_document
 

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import policy_versions as versions_dal
 from partnercenter.errors import Conflict, NoticeTooShort
+from partnercenter.models import ApiModel, Caller
 from partnercenter.policy import CURRENT_VERSION, korean_original, packaged_document
 
 KOREA = timezone(timedelta(hours=9), "KST")  # no daylight saving time in Korea

@@ -12,17 +12,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from partnercenter.api import ApiModel, Caller
-from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.clock import iso, one_year_after, parse_iso, utc_now
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.transactions import TransactionCancelled, write
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
+from partnercenter.models import ApiModel, Caller, Text
 from partnercenter.observability import logger
 
 HoldKind = Literal["fraud_prevention", "settlement", "complaint", "legal", "member_request"]
@@ -33,16 +33,6 @@ RETAINABLE_ITEMS: tuple[RetainableItem, ...] = ("name", "phone")
 FRAUD_PREVENTION = "fraud_prevention"
 _ACTIVE = "active"
 _ATTEMPTS = 3  # bounded retries when another hold change or a withdrawal wins a race
-
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-def one_year_after(moment: datetime) -> datetime:
-    """The same calendar date a year later (29 February becomes 28 February)."""
-    try:
-        return moment.replace(year=moment.year + 1)
-    except ValueError:
-        return moment.replace(year=moment.year + 1, day=28)
 
 
 @dataclass(frozen=True)

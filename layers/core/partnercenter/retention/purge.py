@@ -28,7 +28,6 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from partnercenter.api import ApiModel
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import purge as purge_dal
@@ -41,8 +40,9 @@ from partnercenter.dal.purge import (
     ExpiryKind,
 )
 from partnercenter.deadline import Deadline
+from partnercenter.destruction import destruction_record_put
+from partnercenter.models import ApiModel
 from partnercenter.observability import logger, metrics
-from partnercenter.retention.destruction import destruction_record_put
 from partnercenter.sanctions.retention import destroy_expired_sanction_records
 
 # Stop this long before the Lambda timeout: one batch and its isolation retries fit in it.

@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, utc_now
 from partnercenter.config import get_settings
@@ -34,7 +33,9 @@ from partnercenter.dal import members as members_dal
 from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
+from partnercenter.dal.members import ACTIVE
 from partnercenter.dal.transactions import MAX_ITEMS, TransactionCancelled, write
+from partnercenter.destruction import destruction_record_put
 from partnercenter.errors import (
     Conflict,
     NotFound,
@@ -42,10 +43,9 @@ from partnercenter.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from partnercenter.members.records import ACTIVE
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record_put
 from partnercenter.retention.holds import (
     RETAINABLE_ITEMS,
     RetainedEntry,

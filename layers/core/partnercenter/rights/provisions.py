@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
@@ -26,6 +25,7 @@ from partnercenter.dal import provisions as provisions_dal
 from partnercenter.dal import transactions
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
+from partnercenter.models import ApiModel, Caller
 from partnercenter.policy import policy_document
 
 LegalBasis = Literal["consent", "fee_settlement", "statute"]

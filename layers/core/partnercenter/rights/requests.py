@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, parse_iso
 from partnercenter.crypto import FieldCipher
@@ -37,6 +36,7 @@ from partnercenter.errors import (
     ValidationFailed,
 )
 from partnercenter.members.vault import member_cipher, open_personal_fields
+from partnercenter.models import ApiModel, Caller
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 

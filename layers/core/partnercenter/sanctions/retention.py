@@ -12,7 +12,7 @@ from typing import Any
 
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.transactions import TransactionCancelled, write
-from partnercenter.retention.destruction import destruction_record_put
+from partnercenter.destruction import destruction_record_put
 
 SANCTION_RETENTION_ENDED = "sanction record retention ended (1 year after the sanction)"
 SANCTION_ITEMS = ["reason", "startsAt", "endsAt", "liftedAt"]

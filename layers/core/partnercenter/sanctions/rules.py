@@ -16,8 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from partnercenter.clock import parse_iso
-from partnercenter.retention.holds import one_year_after
+from partnercenter.clock import one_year_after, parse_iso
 
 
 def open_sanctions(member: dict[str, Any]) -> dict[str, dict[str, str]]:

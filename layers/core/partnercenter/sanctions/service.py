@@ -22,17 +22,16 @@ from typing import Any
 
 from pydantic import AwareDatetime
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, parse_iso, utc_now
 from partnercenter.dal import cognito, intents
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
+from partnercenter.dal.members import ACTIVE, profile_update
 from partnercenter.dal.transactions import TransactionCancelled, write
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
-from partnercenter.members.records import ACTIVE, profile_update
+from partnercenter.models import ApiModel, Caller, Text
 from partnercenter.observability import logger
-from partnercenter.retention.holds import Text
 from partnercenter.sanctions import rules
 from partnercenter.sanctions.rules import is_suspended, open_sanctions, record_expiry_epoch
 
