@@ -9,7 +9,7 @@ from partnercenter.api import FromQuery, PartnerCenterResolver, ToQuery
 from partnercenter.audit.review import AccessReview, review_range
 from partnercenter.clock import iso, query_range, utc_now
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 25.0  # under API Gateway's 29 s integration timeout
@@ -28,7 +28,7 @@ def get_access_review(
     return review_range(iso(start_at), iso(end_at), utc_now(), deadline.passed)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

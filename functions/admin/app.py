@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import FromQuery, MemberIdPath, PartnerCenterResolver, ToQuery
 from partnercenter.members.admin import MemberList, MemberStatus, list_members
 from partnercenter.members.decision import DecisionRequest, DecisionResult, decide
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.retention.destruction import DestructionRecordList, list_destruction_records
 
 app = PartnerCenterResolver()
@@ -42,7 +42,7 @@ def get_destruction_records(
     return list_destruction_records(app.caller(), start, end, limit, next_token)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

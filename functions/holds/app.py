@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.retention.holds import (
     AddHoldRequest,
     HoldCreated,
@@ -35,7 +35,7 @@ def post_release(member_id: MemberIdPath, hold_id: HoldId) -> HoldView:
     return release_hold(app.caller(), member_id, hold_id)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

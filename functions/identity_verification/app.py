@@ -18,7 +18,7 @@ from partnercenter.identity.flow import (
     start_profile_verification,
     start_verification,
 )
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 # The start routes answer 201 (a verification was created), which the OpenAPI document says.
@@ -56,7 +56,7 @@ def vendor_callback(verificationId: str) -> CallbackResult:
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from partnercenter.notices.campaigns import (
     notice_report,
     resume_unfinished,
 )
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 20.0  # delivering within the request, under API Gateway's 29 s
@@ -52,7 +52,7 @@ def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     return report.model_dump(by_alias=True)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.consents import ConsentChange, ConsentState, change_consents
 from partnercenter.members.profile import Profile, ProfileChange, change_profile, view_profile
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 
@@ -28,7 +28,7 @@ def post_consents(change: ConsentChange) -> ConsentState:
     return change_consents(app.caller(), app.member(), change)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import MemberIdPath, PartnerCenterResolver
 from partnercenter.clock import utc_now
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.policy.versions import PolicyVersion, PolicyVersionRequest, publish_version
 from partnercenter.rights.provisions import (
     Provision,
@@ -114,7 +114,7 @@ def post_policy_version(version: PolicyVersionRequest) -> tuple[PolicyVersion, i
     return publish_version(app.caller(), version, utc_now()), 201
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import MemberIdPath, PartnerCenterResolver
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.retention.withdrawal import (
     WithdrawalReceipt,
     WithdrawalRequest,
@@ -42,7 +42,7 @@ def post_withdrawal_on_request(
     return withdraw_on_request(app.caller(), member_id, request, app.request_id)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

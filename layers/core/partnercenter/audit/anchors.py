@@ -22,6 +22,7 @@ from partnercenter.clock import iso_micro
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors, access_records
 from partnercenter.dal.aws import get_secret
+from partnercenter.observability import tracer
 
 _MAX_ATTEMPTS = 5  # another run took the next anchor seq (runs are serialised in AWS)
 
@@ -59,6 +60,7 @@ def _changed_since(previous: dict[str, Any]) -> tuple[Break, ...]:
     return tuple(breaks)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def write_anchor(now: datetime) -> AnchorReport:
     """One new anchor over every chain's current head."""
     key = get_secret(get_settings().access_chain_secret)

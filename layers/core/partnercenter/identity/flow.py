@@ -33,7 +33,7 @@ from partnercenter.identity.vendor import (
 )
 from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
 from partnercenter.models import ApiModel, Caller
-from partnercenter.observability import logger, metrics
+from partnercenter.observability import logger, metrics, tracer
 from partnercenter.vendors import VerifiedIdentity
 from partnercenter.vendors.base import KST
 
@@ -88,6 +88,7 @@ class CallbackResult(ApiModel):
     status: Literal["verified"]
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -> StartResult:
     """A PENDING verification and what the browser posts to the vendor's page."""
     verification_id = str(uuid.uuid4())
@@ -125,11 +126,13 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def start_profile_verification(caller: Caller, now: datetime) -> StartResult:
     """A verification bound to the calling member, for a change of name or phone (R-RIGHT-1)."""
     return start_verification("profile_change", caller.member_id, now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def receive_callback(
     verification_id: str, body: str | None, content_type: str | None, now: datetime
 ) -> CallbackResult:

@@ -15,6 +15,7 @@ from partnercenter.dal.members import PENDING_APPROVAL
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.members.vault import member_cipher
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 
 MemberStatus = Literal["pending_approval", "active"]
 
@@ -37,6 +38,7 @@ class MemberList(ApiModel):
     next_token: str | None = None
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_members(
     operator: Caller, status: MemberStatus, limit: int, next_token: str | None
 ) -> MemberList:

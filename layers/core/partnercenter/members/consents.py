@@ -18,6 +18,7 @@ from partnercenter.dal.members import profile_update
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
 from partnercenter.members.records import consent_put
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import current_version
 
 CHANNEL = "web"
@@ -52,6 +53,7 @@ class ConsentChange(ApiModel):
     agreed: bool | None = None
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def change_consents(
     caller: Caller, member: dict[str, Any], change: ConsentChange, now: datetime | None = None
 ) -> ConsentState:

@@ -24,7 +24,7 @@ from partnercenter.errors import Conflict, NotFound
 from partnercenter.members.records import application_deletes
 from partnercenter.members.vault import member_cipher
 from partnercenter.models import ApiModel, Caller
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 
 APPLICATION_ITEMS = ["name", "phone", "loginId"]
 
@@ -40,6 +40,7 @@ class DecisionResult(ApiModel):
     status: Literal["active", "rejected"]
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def decide(
     operator: Caller, member_id: str, request: DecisionRequest, request_id: str
 ) -> DecisionResult:

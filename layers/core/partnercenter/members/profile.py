@@ -29,6 +29,7 @@ from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
 PROFILE_CHANGE = "profile_change"
@@ -54,12 +55,14 @@ class ProfileChange(ApiModel):
     verification_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def view_profile(caller: Caller, member: dict[str, Any]) -> Profile:
     cipher = _cipher(member)
     record_own_access(caller, "view_profile")
     return _profile(member, cipher)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def change_profile(caller: Caller, member: dict[str, Any], change: ProfileChange) -> Profile:
     if change.name is None and change.phone is None:
         raise ValidationFailed("Send the new name or phone.", fields=["name", "phone"])

@@ -14,6 +14,7 @@ from partnercenter.dal import cognito
 from partnercenter.dal import members as members_dal
 from partnercenter.errors import Unauthorized
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 
 
 class SignedOut(ApiModel):
@@ -21,6 +22,7 @@ class SignedOut(ApiModel):
     signed_out_at: str
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def sign_out(caller: Caller, now: datetime | None = None) -> SignedOut:
     """End every session of the calling member (the route is open even during a suspension)."""
     at = (now or utc_now()).replace(microsecond=0)

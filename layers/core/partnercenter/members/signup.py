@@ -43,7 +43,7 @@ from partnercenter.identity.verified import UsableVerification, consume_entry, l
 from partnercenter.members.fields import LoginId, Name, Password, Phone
 from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.models import ApiModel
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 from partnercenter.policy import current_version
 
 SIGNUP = "signup"
@@ -86,6 +86,7 @@ class SignupResult(ApiModel):
     status: Literal["pending_approval"] = "pending_approval"
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def sign_up(
     request: SignupRequest, idempotency_key: str | None, lambda_context: Any = None
 ) -> SignupResult:

@@ -40,7 +40,7 @@ from partnercenter.errors import NotFound, NoticeTooShort, ValidationFailed
 from partnercenter.hashing import subject_pseudonym
 from partnercenter.members.vault import member_cipher
 from partnercenter.models import ApiModel, Caller
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 from partnercenter.policy import CURRENT_VERSION, packaged_document
 
 NoticeKind = Literal["policy_change", "business_transfer", "breach"]
@@ -154,6 +154,7 @@ def _check(request: NoticeRequest, now: datetime) -> None:
         )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def create_notice(
     operator: Caller, request: NoticeRequest, out_of_time: Callable[[], bool]
 ) -> NoticeReport:
@@ -266,6 +267,7 @@ def _deliver_one(notice: dict[str, Any], member_id: str, message: str) -> None:
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def notice_report(notice_id: str) -> NoticeReport:
     notice = notices_dal.get(notice_id)
     if notice is None:
@@ -312,6 +314,7 @@ def _breach_check(notice: dict[str, Any], rows: list[dict[str, Any]]) -> BreachC
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def resume_unfinished(now: datetime, out_of_time: Callable[[], bool]) -> ResumeReport:
     """The scheduled run: continue every notice whose delivery did not finish."""
     report = ResumeReport()

@@ -22,6 +22,7 @@ from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import policy_versions as versions_dal
 from partnercenter.errors import Conflict, NoticeTooShort
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import CURRENT_VERSION, korean_original, packaged_document
 
 KOREA = timezone(timedelta(hours=9), "KST")  # no daylight saving time in Korea
@@ -154,6 +155,7 @@ def required_notice_days(material: bool) -> int:
     return int(notice.get("materialChange", 30) if material else notice.get("change", 7))
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def publish_version(
     operator: Caller, request: PolicyVersionRequest, now: datetime
 ) -> PolicyVersion:

@@ -11,6 +11,7 @@ from partnercenter.clock import iso, iso_micro, query_range
 from partnercenter.dal import destruction_records as records_dal
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 
 
 class DestructionRecord(ApiModel):
@@ -34,6 +35,7 @@ class DestructionRecordList(ApiModel):
     next_token: str | None = None
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_destruction_records(
     operator: Caller, start: str, end: str, limit: int, next_token: str | None
 ) -> DestructionRecordList:

@@ -23,7 +23,7 @@ from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.transactions import TransactionCancelled, write
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.models import ApiModel, Caller, Text
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 
 HoldKind = Literal["fraud_prevention", "settlement", "complaint", "legal", "member_request"]
 OperatorHoldKind = Literal["settlement", "complaint", "legal", "member_request"]
@@ -249,6 +249,7 @@ def _commit(member_id: str, change: _Change, now: datetime) -> bool:
     return True
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldCreated:
     """Put a retention hold on an active or withdrawn member (R-RET-2..4)."""
     del operator  # app.operator() checked the role; holds touch no personal data
@@ -261,6 +262,7 @@ def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldC
     raise Conflict()
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
     """End an open hold now (settlement completed, complaint resolved); idempotent."""
     del operator

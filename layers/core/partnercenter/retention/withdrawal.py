@@ -45,7 +45,7 @@ from partnercenter.errors import (
 )
 from partnercenter.members.vault import member_cipher
 from partnercenter.models import ApiModel, Caller
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 from partnercenter.retention.holds import (
     RETAINABLE_ITEMS,
     RetainedEntry,
@@ -120,6 +120,7 @@ class WithdrawnBy:
         )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def withdraw(caller: Caller, member: dict[str, Any] | None, request_id: str) -> WithdrawalReceipt:
     """Withdraw the calling member, or answer again for a withdrawal already committed.
 
@@ -134,6 +135,7 @@ def withdraw(caller: Caller, member: dict[str, Any] | None, request_id: str) -> 
     return _withdraw(member, WithdrawnBy.member(caller), request_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def withdraw_on_request(
     operator: Caller,
     member_id: str,

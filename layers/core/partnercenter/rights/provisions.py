@@ -26,6 +26,7 @@ from partnercenter.dal import transactions
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
 
 LegalBasis = Literal["consent", "fee_settlement", "statute"]
@@ -102,6 +103,7 @@ def _consent_sk(recipient: str, purpose: str) -> str:
     return f"CONSENT#{digest}"
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def give_provision_consent(
     caller: Caller, request: ProvisionConsentRequest, now: datetime
 ) -> ProvisionConsent:
@@ -156,6 +158,7 @@ def _consent_covers(consent: dict[str, Any] | None, items: list[str], period: st
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def record_provision(
     operator: Caller, member_id: str, request: ProvisionRequest, now: datetime
 ) -> Provision:
@@ -227,6 +230,7 @@ def provisions_of(member_id: str, limit: int, next_token: str | None) -> Provisi
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_disclosures(caller: Caller, limit: int, next_token: str | None) -> ProvisionList:
     """The member's own provisions to third parties, newest first."""
     record_own_access(caller, "view_disclosures")

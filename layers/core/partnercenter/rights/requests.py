@@ -37,6 +37,7 @@ from partnercenter.errors import (
 )
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 
@@ -248,6 +249,7 @@ def _file(
     return {k: v for k, v in row.items() if v is not None}
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) -> PrivacyRequest:
     """The member's own request; due 10 days after receipt."""
     _record(caller, "member", caller.member_id, "file_privacy_request")
@@ -255,6 +257,7 @@ def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) ->
     return _view(row, now, member_cipher(caller.member_id), withhold=False)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_own_requests(
     caller: Caller, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
@@ -272,6 +275,7 @@ def list_own_requests(
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def file_proxy_request(
     operator: Caller, filing: ProxyRequestFiling, now: datetime
 ) -> PrivacyRequest:
@@ -284,6 +288,7 @@ def file_proxy_request(
 
 
 # ---------------------------------------------------------------------------- operator
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_requests(
     operator: Caller, state: RequestState, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
@@ -311,10 +316,12 @@ def _load(request_id: str) -> dict[str, Any]:
     return row
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def get_request(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
     return _operator_view(operator, _load(request_id), now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def check_evidence(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
     """The operator has checked the proof of agency: the member's data may now be disclosed."""
     row = _load(request_id)
@@ -330,6 +337,7 @@ def check_evidence(operator: Caller, request_id: str, now: datetime) -> PrivacyR
     return _operator_view(operator, updated or _load(request_id), now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def answer_request(
     operator: Caller, request_id: str, answer: Answer, now: datetime
 ) -> AnswerResult:

@@ -31,7 +31,7 @@ from partnercenter.dal.members import ACTIVE, profile_update
 from partnercenter.dal.transactions import TransactionCancelled, write
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.models import ApiModel, Caller, Text
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 from partnercenter.sanctions import rules
 from partnercenter.sanctions.rules import is_suspended, open_sanctions, record_expiry_epoch
 
@@ -93,6 +93,7 @@ def _active_member(member_id: str) -> dict[str, Any]:
     return member
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def impose_sanction(
     operator: Caller, member_id: str, request: SanctionRequest, now: datetime | None = None
 ) -> SanctionCreated:
@@ -164,6 +165,7 @@ def impose_sanction(
     return SanctionCreated(sanction_id=sanction_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def lift_sanction(
     operator: Caller, member_id: str, sanction_id: str, now: datetime | None = None
 ) -> Sanction:
@@ -220,6 +222,7 @@ def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
     sanctions_dal.clear_block(member_id, sanction_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> SweepReport:
     """The hourly sweep: timed sanctions whose end has passed stop blocking sign-in."""
     report = SweepReport()
