@@ -49,6 +49,7 @@ test: lint typecheck cfn-lint sam-validate sam-build security pytest
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layering contract: .importlinter
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

@@ -290,7 +290,7 @@ def _run_naive() -> Result:
     import boto3
 
     from partnercenter.dal.data_keys import retained_subject
-    from partnercenter.retention.destruction import destruction_record_put
+    from partnercenter.destruction import destruction_record_put
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     counter = Counter()

@@ -222,7 +222,10 @@ class RaisedErrors:
     # -- scanning one function
     def _scan(self, function: _Function) -> None:
         ignored = self._ignored_references(function.node)
-        for node in ast.walk(function.node):
+        # The body only: a route's decorator declares its gate, whose middlewares are entry
+        # points of their own (``_raised_codes``).
+        body = [node for statement in function.node.body for node in ast.walk(statement)]
+        for node in body:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 if id(node) not in ignored:
                     self._reference(function, node.id)

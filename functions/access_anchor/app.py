@@ -10,7 +10,7 @@ from partnercenter.audit.anchors import write_anchor
 from partnercenter.audit.review import monthly_review
 from partnercenter.clock import parse_iso, utc_now
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 MARGIN_SECONDS = 10.0  # left to store the review and publish metrics
 
@@ -48,7 +48,7 @@ def _anchor() -> dict[str, Any]:
     return {"anchor": report.seq, "at": report.at, "records": report.records, "breaks": breaks}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -9,19 +9,18 @@ from partnercenter.api import FromQuery, PartnerCenterResolver, ToQuery
 from partnercenter.audit.review import AccessReview, review_range
 from partnercenter.clock import iso, query_range, utc_now
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 25.0  # under API Gateway's 29 s integration timeout
 MARGIN_SECONDS = 10.0  # left to store the review and publish metrics
 
 
-@app.get("/admin/access-review")
+@app.operator_route("GET", "/admin/access-review")
 def get_access_review(
     start: FromQuery,
     end: ToQuery,
 ) -> AccessReview:
-    app.operator()
     start_at, end_at = query_range(start, end)  # bounded before the chain is read
     deadline = Deadline.of(
         app.lambda_context, margin_seconds=MARGIN_SECONDS, budget_seconds=API_BUDGET_SECONDS
@@ -29,7 +28,7 @@ def get_access_review(
     return review_range(iso(start_at), iso(end_at), utc_now(), deadline.passed)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

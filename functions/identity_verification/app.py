@@ -18,7 +18,7 @@ from partnercenter.identity.flow import (
     start_profile_verification,
     start_verification,
 )
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 # The start routes answer 201 (a verification was created), which the OpenAPI document says.
@@ -30,12 +30,12 @@ _CREATED: dict[int, OpenAPIResponse] = {
 }
 
 
-@app.post("/identity-verifications", responses=_CREATED)
+@app.public_route("POST", "/identity-verifications", responses=_CREATED)
 def start(body: Annotated[StartVerificationRequest, Body()]) -> tuple[StartResult, int]:
     return start_verification(body.purpose, None, utc_now()), 201
 
 
-@app.post("/members/me/identity-verifications", responses=_CREATED)
+@app.member_route("POST", "/members/me/identity-verifications", responses=_CREATED)
 def start_for_member(
     body: Annotated[EmptyRequest, Body()],  # noqa: ARG001 (validated: only {} is accepted)
 ) -> tuple[StartResult, int]:
@@ -44,7 +44,8 @@ def start_for_member(
 
 # The vendor posts in its own wire format (form-encoded for KMC), so the body is read raw;
 # local/openapi.py describes it from the model named here.
-@app.post(
+@app.public_route(
+    "POST",
     "/identity-verifications/<verificationId>/callback",
     openapi_extensions={RAW_BODY_EXTENSION: CallbackFields.__name__},
 )
@@ -55,7 +56,7 @@ def vendor_callback(verificationId: str) -> CallbackResult:
     )
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from partnercenter.notices.campaigns import (
     notice_report,
     resume_unfinished,
 )
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 20.0  # delivering within the request, under API Gateway's 29 s
@@ -28,9 +28,9 @@ MARGIN_SECONDS = 5.0  # left to answer (the report reads the deliveries)
 NoticeId = Annotated[str, Path(alias="noticeId", pattern=UUID_PATTERN)]
 
 
-@app.post("/admin/notices", status_code=201)
+@app.operator_route("POST", "/admin/notices", status_code=201)
 def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeReport]:
-    operator = app.operator()
+    operator = app.caller()
     report = create_notice(
         operator,
         request,
@@ -41,18 +41,16 @@ def post_notice(request: Annotated[NoticeRequest, Body()]) -> Response[NoticeRep
     return Response(status_code=201, content_type="application/json", body=report)
 
 
-@app.get("/admin/notices/<noticeId>")
+@app.operator_route("GET", "/admin/notices/<noticeId>")
 def get_notice(notice_id: NoticeId) -> NoticeReport:
-    app.operator()
     return notice_report(notice_id)
 
 
-@app.post("/admin/notices/<noticeId>/authority-reports", status_code=201)
+@app.operator_route("POST", "/admin/notices/<noticeId>/authority-reports", status_code=201)
 def post_authority_report(
     notice_id: NoticeId, request: Annotated[AuthorityReportRequest, Body()]
 ) -> Response[NoticeReport]:
-    operator = app.operator()
-    record_authority_report(operator, notice_id, request)
+    record_authority_report(app.caller(), notice_id, request)
     return Response(status_code=201, content_type="application/json", body=notice_report(notice_id))
 
 
@@ -64,7 +62,7 @@ def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     return report.model_dump(by_alias=True)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from partnercenter.api import PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.messages import language
 from partnercenter.notices.announcements import privacy_policy_page
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 
@@ -25,7 +25,7 @@ LangQuery = Annotated[
 ]
 
 
-@app.get("/privacy-policy")
+@app.public_route("GET", "/privacy-policy")
 def get_privacy_policy(lang: LangQuery = None) -> dict[str, Any]:
     # The version in effect, the versions announced during their notice period (R-NOT-1), and
     # the running announcements, such as a business transfer's 30 days (R-NOT-2).
@@ -33,7 +33,7 @@ def get_privacy_policy(lang: LangQuery = None) -> dict[str, Any]:
     return privacy_policy_page(utc_now(), chosen)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

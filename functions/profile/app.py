@@ -9,44 +9,45 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.audit.history import AccessHistory
 from partnercenter.members.consents import ConsentChange, ConsentState, change_consents
-from partnercenter.members.export import Export, export, own_access_history
 from partnercenter.members.profile import Profile, ProfileChange, change_profile, view_profile
-from partnercenter.observability import logger, metrics, tracer
-from partnercenter.usage import record_usage
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.rights.export import Export, export, own_access_history
 
 app = PartnerCenterResolver()
-app.use([record_usage])  # R-COL-5: every member request leaves a usage record
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048)]
 
 
-@app.get("/members/me")
+@app.member_route("GET", "/members/me")
 def get_profile() -> Profile:
-    return view_profile(app.caller())
+    return view_profile(app.caller(), app.member())
 
 
-@app.patch("/members/me")
+@app.member_route("PATCH", "/members/me")
 def patch_profile(change: ProfileChange) -> Profile:
-    return change_profile(app.caller(), change)
+    return change_profile(app.caller(), app.member(), change)
 
 
-@app.post("/members/me/consents")
+# Reachable without agreeing to the policy in effect: this is where one agrees (R-NOT-1).
+@app.member_route("POST", "/members/me/consents", policy_consent=False)
 def post_consents(change: ConsentChange) -> ConsentState:
-    return change_consents(app.caller(), change)
+    return change_consents(app.caller(), app.member(), change)
 
 
-@app.get("/members/me/access-history")
+# The rights stay open while suspended or before agreeing to a new policy version (R-RIGHT-1).
+@app.member_route("GET", "/members/me/access-history", allow_suspended=True, policy_consent=False)
 def get_access_history(limit: Limit = 25, next_token: NextToken = None) -> AccessHistory:
     return own_access_history(app.caller(), limit, next_token)
 
 
-@app.get("/members/me/export")
+# Its profile is GET /members/me's, gated alike.
+@app.member_route("GET", "/members/me/export")
 def get_export() -> Export:
-    return export(app.caller())
+    return export(app.caller(), app.member())
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -6,13 +6,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.reconciler import reconcile
 
 MARGIN_SECONDS = 10
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import UUID_PATTERN, MemberIdPath, PartnerCenterResolver
 from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.sanctions.operator_view import SanctionList, list_sanctions
 from partnercenter.sanctions.service import (
     Sanction,
@@ -27,22 +27,22 @@ MARGIN_SECONDS = 10.0
 SanctionId = Annotated[str, Path(alias="sanctionId", pattern=UUID_PATTERN)]
 
 
-@app.get("/admin/members/<memberId>/sanctions")
+@app.operator_route("GET", "/admin/members/<memberId>/sanctions")
 def get_sanctions(member_id: MemberIdPath) -> SanctionList:
-    return list_sanctions(app.operator(), member_id)
+    return list_sanctions(app.caller(), member_id)
 
 
-@app.post("/admin/members/<memberId>/sanctions", status_code=201)
+@app.operator_route("POST", "/admin/members/<memberId>/sanctions", status_code=201)
 def post_sanction(
     member_id: MemberIdPath, request: Annotated[SanctionRequest, Body()]
 ) -> Response[SanctionCreated]:
-    created = impose_sanction(app.operator(), member_id, request)
+    created = impose_sanction(app.caller(), member_id, request)
     return Response(status_code=201, content_type="application/json", body=created)
 
 
-@app.post("/admin/members/<memberId>/sanctions/<sanctionId>/lift")
+@app.operator_route("POST", "/admin/members/<memberId>/sanctions/<sanctionId>/lift")
 def post_lift(member_id: MemberIdPath, sanction_id: SanctionId) -> Sanction:
-    return lift_sanction(app.operator(), member_id, sanction_id)
+    return lift_sanction(app.caller(), member_id, sanction_id)
 
 
 def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     return report.model_dump(by_alias=True)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

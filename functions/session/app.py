@@ -6,25 +6,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.signout import SignedOut, sign_out
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.operators import OperatorSignedOut, sign_out_operator
-from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
-app.use([record_usage])  # R-COL-5: every member request leaves a usage record
 
 
-@app.post("/members/me/sign-out")
+# Open during a suspension and before agreeing to a new policy: it only ends sessions.
+@app.member_route("POST", "/members/me/sign-out", allow_suspended=True, policy_consent=False)
 def post_sign_out() -> SignedOut:
     return sign_out(app.caller())
 
 
-@app.post("/admin/sign-out")
+# Open to any operator, in the group or not: it only ever takes access away.
+@app.operator_route("POST", "/admin/sign-out", confirm_operator=False)
 def post_operator_sign_out() -> OperatorSignedOut:
     return sign_out_operator(app.caller())
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -7,12 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.signup import SignupRequest, SignupResult, sign_up
-from partnercenter.observability import logger, metrics, tracer
+from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 
 app = PartnerCenterResolver()
 
 
-@app.post("/members", status_code=201)
+@app.public_route("POST", "/members", status_code=201)
 def post_member(
     request: SignupRequest,
     idempotency_key: Annotated[
@@ -23,7 +23,7 @@ def post_member(
     return sign_up(request, idempotency_key, app.lambda_context), 201
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

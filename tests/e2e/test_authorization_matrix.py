@@ -1,16 +1,18 @@
 """Every template route × {anonymous, member, another member, operator}, over the local stack.
 
-The expected answer of each cell follows from the route's definition in template.yaml, through
-one rule (``access_of``): a public route (no authorizer) answers everyone alike; an /admin/
+The expected answer of each cell follows from the gate the route declares in its function
+(``app.public_route``, ``app.member_route``, ``app.operator_route``: ``PartnerCenterResolver.
+gates``), through one rule (``access_of``): a public route answers everyone alike; an operator
 route needs an operator, signed in to the operators' pool with password and TOTP, in the
 privacy-admin group (no token, or a member's: the authorizer's 401, members and operators sign
-in to different pools); a /members/me route acts on the caller only (no token, or an
-operator's: 401). A route the rule does not classify fails the test: a new route cannot be
-forgotten. Each request is the route's own sample event (events/*.json), aimed at member A.
+in to different pools); a member route acts on the caller only (no token, or an operator's:
+401). A route that declares no gate, or whose gate disagrees with its authorizer in
+template.yaml, fails the test: a new route cannot be forgotten. Each request is the route's own
+sample event (events/*.json), aimed at member A.
 
 "Another member" (B) proves that no route lets one member reach another's data: member routes
 take no id at all (so B can only name themself), B's answers never carry A's identifiers, B is
-refused on /admin routes even when naming A, and A's profile and status are unchanged after
+refused on operator routes even when naming A, and A's profile and status are unchanged after
 each of B's requests (B's sign-out and withdrawal included).
 """
 
@@ -25,8 +27,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from local.openapi import DEFAULT_OUTPUT
+from local.openapi import DEFAULT_OUTPUT, api_functions, load_app_module
 from local.template import Route, TemplateModel, load_template
+from partnercenter.api import Gate
 from tests.e2e import lifecycle
 from tests.e2e.conftest import LocalStack, running_stack
 from tests.support import EVENTS, MEMBER_SUB
@@ -42,23 +45,43 @@ REFUSED = {401, 403}
 REFUSED_FOR_PURPOSE = {"NO_RETENTION_PURPOSE"}  # no open hold of that purpose (R-RET-5)
 
 
-def access_of(route: Route) -> str:
-    """Who may call the route, from its definition; unknown kinds of routes fail loudly."""
-    if route.authorizer is None:
-        return PUBLIC
-    if route.path.startswith("/admin/"):
-        return OPERATOR_ONLY
-    if route.path == "/members/me" or route.path.startswith("/members/me/"):
-        if "{" in route.path:
-            raise LookupError(
-                f"{route.method} {route.path} is a member route that takes an id: add a rule "
-                "(and cells) proving another member cannot reach this member's data"
-            )
-        return MEMBER_SELF
-    raise LookupError(
-        f"{route.method} {route.path} (authorizer {route.authorizer}) has no authorization rule:"
-        " extend access_of() in tests/e2e/test_authorization_matrix.py with who may call it"
-    )
+# The authorizer (template.yaml) each kind of gate stands behind.
+AUTHORIZER_OF = {
+    PUBLIC: None,
+    OPERATOR_ONLY: "OperatorsAuthorizer",
+    MEMBER_SELF: "MembersAuthorizer",
+}
+ACCESS_OF_KIND = {"public": PUBLIC, "operator": OPERATOR_ONLY, "member": MEMBER_SELF}
+
+
+def declared_gates(model: TemplateModel) -> dict[tuple[str, str], Gate]:
+    """(METHOD, path) -> the gate each route's function declares, read from the resolvers."""
+    gates: dict[tuple[str, str], Gate] = {}
+    for code_dir in sorted(set(api_functions(model).values())):
+        gates.update(load_app_module(code_dir).app.gates)
+    return gates
+
+
+def access_of(route: Route, gates: dict[tuple[str, str], Gate]) -> str:
+    """Who may call the route, from its declared gate; unknown kinds of routes fail loudly."""
+    gate = gates.get((route.method, route.path))
+    if gate is None:
+        raise LookupError(
+            f"{route.method} {route.path} declares no gate: write it with app.public_route, "
+            "app.member_route or app.operator_route"
+        )
+    access = ACCESS_OF_KIND[gate.kind]
+    if AUTHORIZER_OF[access] != route.authorizer:
+        raise LookupError(
+            f"{route.method} {route.path} is a {gate.kind} route behind authorizer "
+            f"{route.authorizer} in template.yaml"
+        )
+    if access == MEMBER_SELF and "{" in route.path:
+        raise LookupError(
+            f"{route.method} {route.path} is a member route that takes an id: add a rule "
+            "(and cells) proving another member cannot reach this member's data"
+        )
+    return access
 
 
 @dataclass(frozen=True)
@@ -145,21 +168,34 @@ def template() -> TemplateModel:
     return load_template()
 
 
-def test_every_route_has_an_authorization_rule(template: TemplateModel) -> None:
+@pytest.fixture(scope="module")
+def gates(template: TemplateModel) -> dict[tuple[str, str], Gate]:
+    return declared_gates(template)
+
+
+def test_every_route_has_an_authorization_rule(
+    template: TemplateModel, gates: dict[tuple[str, str], Gate]
+) -> None:
     problems = []
     for route in template.routes:
         try:
-            access_of(route)
+            access_of(route, gates)
         except LookupError as missing:
             problems.append(str(missing))
     assert not problems, "\n".join(problems)
+    # Every declaration is a route of the template: none is declared and left unreachable.
+    assert set(gates) == {(route.method, route.path) for route in template.routes}
 
 
 def test_the_rule_refuses_routes_it_does_not_know() -> None:
-    with pytest.raises(LookupError, match="has no authorization rule"):
-        access_of(Route("Api", "GET", "/reports", "ReportsFunction", "MembersAuthorizer"))
+    with pytest.raises(LookupError, match="declares no gate"):
+        access_of(Route("Api", "GET", "/reports", "ReportsFunction", "MembersAuthorizer"), {})
+    member = {("GET", "/members/me/x/{id}"): Gate("member")}
     with pytest.raises(LookupError, match="takes an id"):
-        access_of(Route("Api", "GET", "/members/me/x/{id}", "ProfileFunction", "Authorizer"))
+        access_of(Route("Api", "GET", "/members/me/x/{id}", "F", "MembersAuthorizer"), member)
+    operator = {("GET", "/admin/x"): Gate("operator")}
+    with pytest.raises(LookupError, match="behind authorizer MembersAuthorizer"):
+        access_of(Route("Api", "GET", "/admin/x", "F", "MembersAuthorizer"), operator)
 
 
 @dataclass
@@ -196,8 +232,23 @@ class Pair:
 _IDENTITY = ("memberId", "loginId", "name", "phone", "status")
 
 
+def _judged(where: str, want: Expected, status: int, body: Any, allowed: set[int]) -> str | None:
+    """What is wrong with one cell's answer, if anything."""
+    if want.statuses is None:
+        refused = status in REFUSED and (body or {}).get("code") not in REFUSED_FOR_PURPOSE
+        if refused or status >= 500 or status not in allowed:
+            return f"{where}; expected it granted (a documented, non-401/403)"
+    elif status not in want.statuses:
+        return f"{where}; expected {sorted(want.statuses)}"
+    elif want.code and (body or {}).get("code") != want.code:
+        return f"{where}; expected code {want.code}"
+    return None
+
+
 # R-SEC-2 (access only where the duty needs it), R-RIGHT-1 (a member reaches their own data).
-def test_authorization_matrix(matrix_stack: LocalStack, template: TemplateModel) -> None:
+def test_authorization_matrix(
+    matrix_stack: LocalStack, template: TemplateModel, gates: dict[tuple[str, str], Gate]
+) -> None:
     stack = matrix_stack
     operator = lifecycle.operator_token(stack)
     pair = Pair(stack, operator)
@@ -207,7 +258,7 @@ def test_authorization_matrix(matrix_stack: LocalStack, template: TemplateModel)
     wrong: list[str] = []
     table: list[tuple[str, list[int]]] = []
     for route in template.routes:
-        access = access_of(route)
+        access = access_of(route, gates)
         sample = sample_of.get((route.method, route.path))
         assert sample is not None, f"{route.method} {route.path} has no events/*.json sample"
         allowed = {int(s) for s in documented[route.path][route.method.lower()]["responses"]}
@@ -226,16 +277,10 @@ def test_authorization_matrix(matrix_stack: LocalStack, template: TemplateModel)
             status, body, raw = send(stack, route, sample, tokens[caller], a.member_id)
             cells += 1
             row.append(status)
-            want = expected(access, caller)
             where = f"{route.method} {route.path} as {caller} ({access}): {status} {raw[:200]}"
-            if want.statuses is None:
-                refused = status in REFUSED and (body or {}).get("code") not in REFUSED_FOR_PURPOSE
-                if refused or status >= 500 or status not in allowed:
-                    wrong.append(f"{where}; expected it granted (a documented, non-401/403)")
-            elif status not in want.statuses:
-                wrong.append(f"{where}; expected {sorted(want.statuses)}")
-            elif want.code and (body or {}).get("code") != want.code:
-                wrong.append(f"{where}; expected code {want.code}")
+            problem = _judged(where, expected(access, caller), status, body, allowed)
+            if problem:
+                wrong.append(problem)
             if caller == "another member" and access != PUBLIC:
                 leaked = [value for value in a_identifiers if value in raw]
                 if leaked:

@@ -314,23 +314,46 @@ def _code(response: Any) -> tuple[int, str | None]:
         return response.status_code, None
 
 
+@dataclass
+class _Aim:
+    """What issue 13's aimed cases share: the stack, its callers and the answers found wrong."""
+
+    stack: LocalStack
+    operations: dict[str, Any]
+    operator: str
+    run: Run
+    member: lifecycle.Member
+    other_member: lifecycle.Member
+    other_operator: str
+    wrong: list[str] = field(default_factory=list)
+
+    def token_of(self, path: str) -> str:
+        return self.member.token if path.startswith("/members/me") else self.operator
+
+    def send(self, operation: Any, token: str | None, why: str, **request: Any) -> Any:
+        return _send(self.stack, self.run, operation, token, why, **request)
+
+    def expect(self, response: Any, status: int, code: str, what: str) -> None:
+        if _code(response) != (status, code):
+            self.wrong.append(f"{what}: {_code(response)}, expected {(status, code)}")
+
+
 def _aimed(stack: LocalStack, operations: dict[str, Any], operator: str, run: Run) -> list[str]:
     """Issue 13's cases; returns those that did not answer as the contract says."""
-    wrong: list[str] = []
     member = _member(stack, operator)
     for _ in range(2):
         _file_request(stack, member)
         _provide(stack, operator, member)
     other_member = _member(stack, operator)
     other_operator = lifecycle.operator_token(stack)
+    aim = _Aim(stack, operations, operator, run, member, other_member, other_operator)
+    _aimed_page_tokens(aim)
+    _aimed_calendar_edges(aim)
+    _aimed_bodies(aim)
+    return aim.wrong
 
-    def token_of(path: str) -> str:
-        return member.token if path.startswith("/members/me") else operator
 
-    def expect(response: Any, status: int, code: str, what: str) -> None:
-        if _code(response) != (status, code):
-            wrong.append(f"{what}: {_code(response)}, expected {(status, code)}")
-
+def _aimed_page_tokens(aim: _Aim) -> None:
     query_of = {
         "/admin/members": {"status": "active"},
         "/admin/destruction-records": MONTH,
@@ -338,34 +361,39 @@ def _aimed(stack: LocalStack, operations: dict[str, Any], operator: str, run: Ru
     }
     issued: dict[str, str] = {}
     for path in PAGINATED:
-        operation = operations[f"GET {path}"]
-        first = _send(
-            stack, run, operation, token_of(path), "first page",
+        operation = aim.operations[f"GET {path}"]
+        first = aim.send(
+            operation, aim.token_of(path), "first page",
             query={**query_of.get(path, {}), "limit": "1"},
         )  # fmt: skip
         token = json.loads(first.content).get("nextToken") if first.status_code == 200 else None
         if token:
             issued[path] = token
     for path in PAGINATED:
-        operation = operations[f"GET {path}"]
+        operation = aim.operations[f"GET {path}"]
         query = {**query_of.get(path, {}), "limit": "1"}
         refused = ["eyJ4IjoxfQ==", "%%%", "a.b", "x" * 2048]
         refused += [token for other, token in issued.items() if other != path]
         for token in refused:
-            answer = _send(
-                stack, run, operation, token_of(path), "foreign token",
+            answer = aim.send(
+                operation, aim.token_of(path), "foreign token",
                 query={**query, "nextToken": token},
             )  # fmt: skip
-            expect(answer, 422, "VALIDATION_FAILED", f"GET {path} with a foreign token")
+            aim.expect(answer, 422, "VALIDATION_FAILED", f"GET {path} with a foreign token")
         if path in issued:
-            caller = other_member.token if path.startswith("/members/me") else other_operator
-            answer = _send(
-                stack, run, operation, caller, "another caller's token",
+            caller = (
+                aim.other_member.token if path.startswith("/members/me") else aim.other_operator
+            )
+            answer = aim.send(
+                operation, caller, "another caller's token",
                 query={**query, "nextToken": issued[path]},
             )  # fmt: skip
-            expect(answer, 422, "VALIDATION_FAILED", f"GET {path} with another caller's token")
+            aim.expect(answer, 422, "VALIDATION_FAILED", f"GET {path} with another caller's token")
+
+
+def _aimed_calendar_edges(aim: _Aim) -> None:
     for path in RANGE_ROUTES:
-        operation = operations[f"GET {path}"]
+        operation = aim.operations[f"GET {path}"]
         for start, end, status in [
             ("0999-12-31T00:00:00Z", "1000-01-01T00:00:00Z", 422),
             ("0001-01-01T00:00:00+01:00", "0001-01-01T01:00:00Z", 422),
@@ -373,33 +401,38 @@ def _aimed(stack: LocalStack, operations: dict[str, Any], operator: str, run: Ru
             ("1000-01-01T00:00:00+23:59", "1000-01-02T00:00:00-23:59", 200),
             ("9999-12-31T00:00:00+23:59", "9999-12-31T23:59:59-23:59", 200),
         ]:
-            answer = _send(
-                stack, run, operation, operator, "calendar edge", query={"from": start, "to": end}
+            answer = aim.send(
+                operation, aim.operator, "calendar edge", query={"from": start, "to": end}
             )
             if answer.status_code != status:
-                wrong.append(f"GET {path} {start}..{end}: {answer.status_code}, expected {status}")
-    for label, operation in operations.items():
+                aim.wrong.append(
+                    f"GET {path} {start}..{end}: {answer.status_code}, expected {status}"
+                )
+
+
+def _aimed_bodies(aim: _Aim) -> None:
+    for label, operation in aim.operations.items():
         content = (operation.definition.raw.get("requestBody") or {}).get("content", {})
         if "application/json" not in content:
             continue
         for body in ("[" * 990 + "]" * 990, '{"a":' * 990 + "1" + "}" * 990):
-            answer = _send(stack, run, operation, token_of(operation.path), "deep JSON", body=body)
-            expect(answer, 422, "VALIDATION_FAILED", f"{label} with deep JSON")
-    withdrawal = operations["POST /members/me/withdrawal"]
-    answer = _send(stack, run, withdrawal, member.token, "array body", body="[null, null]")
-    expect(answer, 422, "VALIDATION_FAILED", "withdrawal with [null, null]")
-    status, profile = lifecycle.http("GET", f"{stack.api_url}/members/me", None, member.token)
+            answer = aim.send(operation, aim.token_of(operation.path), "deep JSON", body=body)
+            aim.expect(answer, 422, "VALIDATION_FAILED", f"{label} with deep JSON")
+    withdrawal = aim.operations["POST /members/me/withdrawal"]
+    answer = aim.send(withdrawal, aim.member.token, "array body", body="[null, null]")
+    aim.expect(answer, 422, "VALIDATION_FAILED", "withdrawal with [null, null]")
+    status, profile = lifecycle.http(
+        "GET", f"{aim.stack.api_url}/members/me", None, aim.member.token
+    )
     if (status, profile.get("status")) != (200, "active"):
-        wrong.append(f"the member is no longer active after [null, null]: {status}")
-    start = operations["POST /identity-verifications"]
+        aim.wrong.append(f"the member is no longer active after [null, null]: {status}")
+    start = aim.operations["POST /identity-verifications"]
     for content_type in ("APPLICATION/JSON", "Application/Json; Charset=UTF-8"):
-        answer = _send(
-            stack, run, start, None, "media type",
-            body='{"purpose": "signup"}', content_type=content_type,
-        )  # fmt: skip
+        answer = aim.send(
+            start, None, "media type", body='{"purpose": "signup"}', content_type=content_type
+        )
         if answer.status_code != 201:
-            wrong.append(f"POST /identity-verifications as {content_type}: {_code(answer)}")
-    return wrong
+            aim.wrong.append(f"POST /identity-verifications as {content_type}: {_code(answer)}")
 
 
 # ---------------------------------------------------------------------------- the test

@@ -85,7 +85,8 @@ def in_stack(local_stack: LocalStack) -> Iterator[None]:
 def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     """An operator and an active member (Cognito users; the member's items as signup shapes
     them), signed in: name -> id token, plus the member's id."""
-    from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+    from partnercenter.dal.members import ACTIVE
+    from partnercenter.members.records import NewMember, new_member_writes
     from partnercenter.policy import CURRENT_VERSION
 
     local_stack.create_user(MEMBER_USER, PASSWORD)
@@ -117,7 +118,7 @@ def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
 
 
 def _member_caller(member_id: str) -> Any:
-    from partnercenter.api import Caller
+    from partnercenter.models import Caller
 
     return Caller(member_id, (), int(datetime.now(UTC).timestamp()), "127.0.0.1")
 
@@ -250,6 +251,9 @@ def test_policy_notice_periods_and_the_consent_gate(
     with pytest.raises(PolicyConsentRequired) as refused:
         current_member(caller, now=later)
     assert refused.value.status == 403
-    change_consents(caller, ConsentChange(policy_version="e2e-material", agreed=True), now=later)
+    unconsented = current_member(caller, require_policy_consent=False, now=later)
+    change_consents(
+        caller, unconsented, ConsentChange(policy_version="e2e-material", agreed=True), now=later
+    )
     assert current_member(caller, now=later)["memberId"] == people["memberId"]
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.aws_url  # all of it against the stack

@@ -18,8 +18,9 @@ import boto3
 from local.iam_check import acting_as
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
+from partnercenter.dal.members import ACTIVE
 from partnercenter.hashing import subject_pseudonym
-from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.policy import CURRENT_VERSION
 from tests.conftest import REGION
 from tests.support import api_event, call, claims_for

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from partnercenter.api import Caller
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
-from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
+from partnercenter.dal.members import ACTIVE
+from partnercenter.members.records import NewMember, new_member_writes
+from partnercenter.models import Caller
 from partnercenter.policy import CURRENT_VERSION
 from tests.support import claims_for
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from partnercenter.hashing import subject_pseudonym
-from partnercenter.members.export import Export, export, wire_bytes
+from partnercenter.rights.export import Export, export, wire_bytes
 from tests.conftest import AwsStack
 from tests.integration.member_steps import OPERATOR, Person, active_member
 from tests.integration.rights_helpers import access_records_in_order

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from partnercenter.clock import iso, parse_iso
+from partnercenter.clock import iso, one_year_after, parse_iso
 from partnercenter.dal.aws import client
 from partnercenter.dal.holds import VERSION_ROW
-from partnercenter.members.records import PENDING_APPROVAL
+from partnercenter.dal.members import PENDING_APPROVAL
 from partnercenter.retention import withdrawal as withdrawal_logic
-from partnercenter.retention.holds import one_year_after
 from tests.integration.retention_support import (
     ActiveMember,
     Hook,

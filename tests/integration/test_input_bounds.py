@@ -25,8 +25,8 @@ from partnercenter.dal import destruction_records, members, privacy_requests, pr
 from partnercenter.dal.aws import client
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.transactions import Transaction
+from partnercenter.destruction import destruction_record
 from partnercenter.errors import ValidationFailed
-from partnercenter.retention.destruction import destruction_record
 from tests.integration.member_steps import Person, pending_member, scan_all_tables
 from tests.integration.member_steps import active_member as signed_up_member
 from tests.integration.rights_helpers import OPERATOR, active_member

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from partnercenter.api import Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal.codec import from_item
 from partnercenter.hashing import subject_pseudonym
+from partnercenter.models import Caller
 from partnercenter.notices.announcements import privacy_policy_page
 from partnercenter.notices.campaigns import NoticeRequest, create_notice, resume_unfinished
 from tests.integration.retention_support import (

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from local.dynamodb_limits import HASH_KEY_MAX_BYTES
-from partnercenter.api import PRIVACY_ADMIN_GROUP
 from partnercenter.dal.aws import client
+from partnercenter.models import PRIVACY_ADMIN_GROUP
 from tests.conftest import AwsStack
 from tests.support import EVENTS, MEMBER_SUB, api_event, call, claims_for, load_event
 

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from partnercenter.api import Caller
-from partnercenter.clock import iso, parse_iso
+from partnercenter.clock import iso, one_year_after, parse_iso
 from partnercenter.dal.codec import from_item
 from partnercenter.hashing import subject_pseudonym
-from partnercenter.retention.holds import one_year_after
+from partnercenter.models import Caller
 from partnercenter.retention.purge import Deadline, run_purge
 from partnercenter.sanctions.service import (
     SanctionRequest,

@@ -13,7 +13,6 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from partnercenter.api import Caller
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import cognito, intents, transactions
@@ -24,6 +23,7 @@ from partnercenter.errors import Conflict, LoginIdTaken, ValidationFailed
 from partnercenter.hashing import login_id_hash, person_hash, phone_hash
 from partnercenter.members import signup as signup_logic
 from partnercenter.members.signup import SignupRequest, sign_up
+from partnercenter.models import Caller
 from partnercenter.policy import CURRENT_VERSION, REQUIRED_ITEMS
 from partnercenter.policy.versions import PolicyVersionRequest, publish_version
 from tests.conftest import AwsStack

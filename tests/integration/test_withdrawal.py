@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from partnercenter.clock import iso, parse_iso
+from partnercenter.clock import iso, one_year_after, parse_iso
 from partnercenter.crypto import FieldCipher, UnreadableCiphertext
 from partnercenter.dal import aws
 from partnercenter.dal.aws import client
@@ -19,7 +19,6 @@ from partnercenter.dal.codec import from_item
 from partnercenter.dal.data_keys import RETAINED_DATA, load_data_key, retained_subject
 from partnercenter.dal.retained_phones import is_retained
 from partnercenter.hashing import login_id_hash, phone_hash, subject_pseudonym
-from partnercenter.retention.holds import one_year_after
 from tests.integration.retention_support import (
     ActiveMember,
     Hook,

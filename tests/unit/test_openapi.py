@@ -77,13 +77,13 @@ def test_domain_errors_are_derived_from_the_handlers(document: dict[str, Any]) -
     assert "VENDOR_UNAVAILABLE" in codes(
         "POST", "/identity-verifications/{verificationId}/callback", "503"
     )
-    # app.operator() on every admin route: a member gets 403 FORBIDDEN. Sign-out only takes
+    # operator_gate on every admin route: a member gets 403 FORBIDDEN. Sign-out only takes
     # access away, so any token of the operators' pool may end its own sessions.
     for path, operations in document["paths"].items():
         if path.startswith("/admin/") and path != "/admin/sign-out":
             for method in operations:
                 assert "FORBIDDEN" in codes(method, path, "403"), (method, path)
-    # current_member(): a withdrawn member's token gets the contract's 401.
+    # member_gate: a withdrawn member's token gets the contract's 401.
     assert codes("GET", "/members/me", "401") == {"UNAUTHORIZED"}
     assert "500" not in _operation(document, "POST", "/members")["responses"]
 

@@ -13,9 +13,9 @@ import json
 import re
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -23,8 +23,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from partnercenter.clock import DATE_TIME_PATTERN
 from partnercenter.errors import (
@@ -42,9 +40,14 @@ from partnercenter.messages import (
     language,
     message,
 )
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
 
-PRIVACY_ADMIN_GROUP = "privacy-admin"
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+
+    from partnercenter.dal.members import MemberRecord
+
 # Ids this API issues are UUIDs; a path value of any other shape is refused before a lookup.
 UUID_PATTERN = r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 MemberIdPath = Annotated[str, Path(alias="memberId", min_length=1, max_length=64)]
@@ -77,12 +80,6 @@ ToQuery = Annotated[
     ),
 ]
 _BODY_LOCATIONS = {"body", "query", "path", "header", "cookie"}
-
-
-class ApiModel(BaseModel):
-    """Base of request and response bodies: camelCase on the wire, unknown fields refused."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class ErrorBody(ApiModel):
@@ -228,6 +225,77 @@ def _refused_json(text: str) -> _Refusal | None:
     return None
 
 
+GateKind = Literal["public", "member", "operator"]
+_CALLER, _MEMBER = "gate_caller", "gate_member"  # what the gate hands on, in app.context
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a route requires before its handler runs, declared once with the route."""
+
+    kind: GateKind
+    # member: refused with 403 MEMBER_SUSPENDED during a suspension (R-COL-5) unless True.
+    allow_suspended: bool = False
+    # member: refused with 403 POLICY_CONSENT_REQUIRED until the policy in effect is agreed
+    # (R-NOT-1) unless False.
+    policy_consent: bool = True
+    # member: once the member is gone (withdrawn) or signed out, the handler still runs, with
+    # no member, so that it can answer a repeat again (withdrawal's idempotency).
+    repeat_after_end: bool = False
+    # operator: the account is checked now, not only at sign-in (R-SEC-2); False only where
+    # the route can only take access away (sign-out).
+    confirm_operator: bool = True
+
+
+def _template_path(rule: str) -> str:
+    """``/admin/members/<memberId>`` as template.yaml writes it: ``/admin/members/{memberId}``."""
+    return re.sub(r"<(\w+)>", r"{\1}", rule)
+
+
+def record_usage(app: PartnerCenterResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """Every member route leaves a usage record (R-COL-5), written before its gate runs so that
+    refused requests are recorded too."""
+    from partnercenter.usage import record_usage as record
+
+    return record(app, next_middleware)
+
+
+def member_gate(app: PartnerCenterResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """The calling member, loaded once and checked as the route declared, handed to the handler
+    (``app.member()``): the domain never reads the member again."""
+    from partnercenter.members.session import current_member
+
+    gate = app.gate()
+    caller = app.caller()
+    try:
+        member = current_member(
+            caller,
+            require_policy_consent=gate.policy_consent,
+            allow_suspended=gate.allow_suspended,
+        )
+    except Unauthorized:
+        if not gate.repeat_after_end:
+            raise
+        member = None
+    app.context.update({_CALLER: caller, _MEMBER: member})
+    response: Response[str] = next_middleware(app)
+    return response
+
+
+def operator_gate(app: PartnerCenterResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """The calling operator, checked now and not only when the token was issued (R-SEC-2):
+    still in the group, enrolled in TOTP, not signed out (``partnercenter.operators``)."""
+    caller = app.caller()
+    if not caller.is_privacy_admin:
+        raise Forbidden("This route is for the privacy-admin group only.")
+    from partnercenter.operators import confirm_operator
+
+    confirm_operator(caller)
+    app.context[_CALLER] = caller
+    response: Response[str] = next_middleware(app)
+    return response
+
+
 class PartnerCenterResolver(APIGatewayRestResolver):
     """A validating REST resolver whose every failure speaks the contract's error body."""
 
@@ -238,6 +306,9 @@ class PartnerCenterResolver(APIGatewayRestResolver):
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported_content_type)
         self.exception_handler(Exception)(self._unexpected_error)
         self.not_found()(self._not_found)
+        # (METHOD, template path) -> the route's gate: the routes' access rules as data, read
+        # by the authorization matrix test.
+        self.gates: dict[tuple[str, str], Gate] = {}
 
     # A body that cannot be decoded, or is too large or deep to parse safely, never reaches
     # validation (it would raise there).
@@ -312,9 +383,59 @@ class PartnerCenterResolver(APIGatewayRestResolver):
     def _not_found(self, _exc: Exception) -> Response[str]:
         return self._error(404, NotFound.code, NotFound.default_message)
 
+    # ------------------------------------------------------------------ gates
+    def public_route(
+        self, method: str, path: str, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A route anyone may call (no authorizer in template.yaml)."""
+        return self._gated(method, path, Gate("public"), [], options)
+
+    def member_route(
+        self,
+        method: str,
+        path: str,
+        *,
+        allow_suspended: bool = False,
+        policy_consent: bool = True,
+        repeat_after_end: bool = False,
+        **options: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A route of the calling member (members' pool): usage recorded, then the member
+        loaded and checked as declared (see ``Gate``) before the handler runs."""
+        gate = Gate("member", allow_suspended, policy_consent, repeat_after_end)
+        return self._gated(method, path, gate, [record_usage, member_gate], options)
+
+    def operator_route(
+        self, method: str, path: str, *, confirm_operator: bool = True, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A privacy-admin route (operators' pool): the operator confirmed before the handler."""
+        gate = Gate("operator", confirm_operator=confirm_operator)
+        # Unconfirmed, the handler takes the caller from the claims (operators' pool only).
+        return self._gated(method, path, gate, [operator_gate] if confirm_operator else [], options)
+
+    def _gated(
+        self,
+        method: str,
+        path: str,
+        gate: Gate,
+        middlewares: list[Callable[..., Any]],
+        options: dict[str, Any],
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        self.gates[(method.upper(), _template_path(path))] = gate
+        return self.route(path, method.upper(), middlewares=middlewares, **options)
+
+    def gate(self) -> Gate:
+        """The gate the current route declared."""
+        route = self.context["_route"]
+        return self.gates[(route.method, _template_path(route.path))]
+
     # ------------------------------------------------------------------ callers
     def caller(self) -> Caller:
-        """Who is calling, from the claims the Cognito authorizer verified and passed on."""
+        """Who is calling: the gate's caller, or from the claims the Cognito authorizer verified
+        and passed on."""
+        gated: Caller | None = self.context.get(_CALLER)
+        if gated is not None:
+            return gated
         claims = self.current_event.request_context.authorizer.claims or {}
         sub = claims.get("sub")
         if not sub:
@@ -327,31 +448,19 @@ class PartnerCenterResolver(APIGatewayRestResolver):
             username=str(claims.get("cognito:username") or ""),
         )
 
-    def operator(self) -> Caller:
-        """The calling operator, checked now and not only when the token was issued (R-SEC-2):
-        still in the group, enrolled in TOTP, not signed out (``partnercenter.operators``)."""
-        caller = self.caller()
-        if not caller.is_privacy_admin:
-            raise Forbidden("This route is for the privacy-admin group only.")
-        from partnercenter.operators import confirm_operator
+    def member(self) -> MemberRecord:
+        """The member the route's gate loaded and checked (member routes only)."""
+        member = self.member_or_none()
+        if member is None:
+            raise LookupError("not a member route, or one declared repeat_after_end")
+        return member
 
-        confirm_operator(caller)
-        return caller
-
-
-@dataclass(frozen=True)
-class Caller:
-    member_id: str
-    groups: tuple[str, ...]
-    issued_at: int
-    source_ip: str
-    # The token's cognito:username (a member's login ID: personal data, so kept out of repr);
-    # operators' Cognito checks ask by it.
-    username: str = field(default="", repr=False)
-
-    @property
-    def is_privacy_admin(self) -> bool:
-        return PRIVACY_ADMIN_GROUP in self.groups
+    def member_or_none(self) -> MemberRecord | None:
+        """The member the gate loaded; None on a ``repeat_after_end`` route once it ended."""
+        if _MEMBER not in self.context:
+            raise LookupError("not a member route")
+        member: MemberRecord | None = self.context[_MEMBER]
+        return member
 
 
 def _issued_at(claims: dict[str, Any]) -> int:

@@ -111,3 +111,11 @@ def query_range(start: str, end: str) -> tuple[datetime, datetime]:
             fields=["from", "to"],
         )
     return start_at, end_at
+
+
+def one_year_after(moment: datetime) -> datetime:
+    """The same calendar date a year later (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + 1)
+    except ValueError:
+        return moment.replace(year=moment.year + 1, day=28)

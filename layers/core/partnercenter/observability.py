@@ -8,6 +8,7 @@ and tracer responses/errors are not captured (POWERTOOLS_TRACER_CAPTURE_*=false)
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
 
 # What the functions call out through: AWS (botocore) and the identity vendor (urllib, i.e.
 # http.client). Patching only these keeps cold start lean: the default patches every library
@@ -15,6 +16,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 TRACED_MODULES = ("botocore", "httplib")
 
 logger = Logger()
+# Every log line of a request carries its correlation_id: API Gateway's request id (the error
+# body's ``requestId``, so a client's report finds its lines), or a scheduled event's id.
+CORRELATION_ID_PATH = f"{correlation_paths.API_GATEWAY_REST} || {correlation_paths.EVENT_BRIDGE}"
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from partnercenter.api import PRIVACY_ADMIN_GROUP, ApiModel, Caller
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import operators as operators_dal
 from partnercenter.dal.operators import OperatorSessionRecord
 from partnercenter.errors import Forbidden, MfaRequired, Unauthorized
+from partnercenter.models import PRIVACY_ADMIN_GROUP, ApiModel, Caller
+from partnercenter.observability import tracer
 
 # Longer than any token of the operators' pool lives (30 minutes); after that the record of a
 # sign-out refuses nothing that is still valid, so DynamoDB's TTL may remove it.
@@ -57,6 +58,7 @@ class OperatorSignedOut(ApiModel):
     signed_out_at: str
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def sign_out_operator(caller: Caller, now: datetime | None = None) -> OperatorSignedOut:
     """End every session of the calling operator (open to any operator, in the group or not:
     it only ever takes access away)."""

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
 from partnercenter.dal import cognito, intents
 from partnercenter.dal.members import ACTIVE, MemberRecord
-from partnercenter.observability import logger
+from partnercenter.models import ApiModel
+from partnercenter.observability import logger, tracer
 from partnercenter.sanctions.rules import is_suspended
 
 ACTOR = "reconciler"
@@ -42,6 +42,7 @@ class ReconcileReport(ApiModel):
     remaining: bool = False
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def reconcile(now: datetime, out_of_time: Callable[[], bool]) -> ReconcileReport:
     """Settle every intent older than the in-flight window, oldest first, until out of time."""
     report = ReconcileReport()

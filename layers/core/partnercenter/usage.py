@@ -1,7 +1,7 @@
 """Usage records (R-COL-5): every authenticated member request leaves time, route and source IP.
 
 Kept 90 days (R-RET-8): DynamoDB TTL expires them, and the purge deletes any TTL left behind.
-One middleware, installed by every member-facing function with ``app.use([record_usage])``.
+Written by every member route before its gate runs (``api.member_route``).
 """
 
 from __future__ import annotations

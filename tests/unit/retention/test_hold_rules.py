@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from partnercenter.api import Caller
 from partnercenter.clock import iso
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal.holds import HoldRecord
 from partnercenter.dal.retained import DUE_SHARDS, due_shard
 from partnercenter.errors import ValidationFailed
+from partnercenter.models import Caller
 from partnercenter.retention.holds import (
     AddHoldRequest,
     add_hold,

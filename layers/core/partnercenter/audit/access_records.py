@@ -30,7 +30,7 @@ from partnercenter.dal.aws import get_secret
 from partnercenter.hashing import subject_pseudonym
 
 if TYPE_CHECKING:
-    from partnercenter.api import Caller
+    from partnercenter.models import Caller
 
 GENESIS = "genesis"
 # Enough chains that 32 concurrent writers mostly land on different ones (docs/access-records.md).

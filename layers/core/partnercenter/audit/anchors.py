@@ -22,6 +22,7 @@ from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors, access_records
 from partnercenter.dal.access_anchors import AccessAnchorRecord, ChainHead
 from partnercenter.dal.aws import get_secret
+from partnercenter.observability import tracer
 
 _MAX_ATTEMPTS = 5  # another run took the next anchor seq (runs are serialised in AWS)
 
@@ -56,6 +57,7 @@ def _changed_since(previous: AccessAnchorRecord) -> tuple[Break, ...]:
     return tuple(breaks)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def _next_anchor(previous: AccessAnchorRecord | None, at: str) -> AccessAnchorRecord:
     chains = sorted(set(chain_names()) | set(previous.heads if previous else {}))
     return AccessAnchorRecord(

@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import Problem, verify_range
 from partnercenter.clock import iso, iso_micro, parse_iso, shifted
 from partnercenter.config import get_settings
 from partnercenter.dal import access_anchors
 from partnercenter.dal.access_records import AccessRecord
 from partnercenter.errors import ValidationFailed
+from partnercenter.models import ApiModel
+from partnercenter.observability import tracer
 
 SKEW = timedelta(minutes=5)
 MAX_RECORDS = 500_000  # one review's walk; beyond it the report says it is incomplete
@@ -173,6 +174,7 @@ def review_period(
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def review_range(
     start: str, end: str, now: datetime, out_of_time: Callable[[], bool] = _never
 ) -> AccessReview:
@@ -194,6 +196,7 @@ def previous_month(moment: datetime) -> tuple[str, datetime, datetime]:
     return first.strftime("%Y-%m"), first, last_second
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def monthly_review(
     moment: datetime, now: datetime, out_of_time: Callable[[], bool] = _never
 ) -> AccessReview:

@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.errors import (
@@ -33,8 +32,8 @@ from partnercenter.identity.vendor import (
     vendor_unavailability_counted,
 )
 from partnercenter.identity.verified import VERIFICATION_WINDOW, secret_hash
-from partnercenter.members.session import current_member
-from partnercenter.observability import logger, metrics
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import logger, metrics, tracer
 from partnercenter.vendors import VerifiedIdentity
 from partnercenter.vendors.base import KST
 
@@ -89,6 +88,7 @@ class CallbackResult(ApiModel):
     status: Literal["verified"]
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -> StartResult:
     """A PENDING verification and what the browser posts to the vendor's page."""
     verification_id = str(uuid.uuid4())
@@ -125,12 +125,13 @@ def start_verification(purpose: Purpose, member_id: str | None, now: datetime) -
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def start_profile_verification(caller: Caller, now: datetime) -> StartResult:
     """A verification bound to the calling member, for a change of name or phone (R-RIGHT-1)."""
-    member = current_member(caller)
-    return start_verification("profile_change", member.member_id, now)
+    return start_verification("profile_change", caller.member_id, now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def receive_callback(
     verification_id: str, body: str | None, content_type: str | None, now: datetime
 ) -> CallbackResult:

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
@@ -15,6 +14,8 @@ from partnercenter.dal import retained_phones
 from partnercenter.dal.members import PENDING_APPROVAL
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 
 MemberStatus = Literal["pending_approval", "active"]
 
@@ -37,6 +38,7 @@ class MemberList(ApiModel):
     next_token: str | None = None
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_members(
     operator: Caller, status: MemberStatus, limit: int, next_token: str | None
 ) -> MemberList:

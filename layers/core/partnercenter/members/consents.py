@@ -10,15 +10,20 @@ from datetime import datetime
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import transactions
-from partnercenter.dal.members import MarketingConsent, MemberConsents, RequiredConsent
+from partnercenter.dal.members import (
+    MarketingConsent,
+    MemberConsents,
+    MemberRecord,
+    RequiredConsent,
+)
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
 from partnercenter.members.records import consent_record
-from partnercenter.members.session import current_member
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import current_version
 
 CHANNEL = "web"
@@ -63,12 +68,13 @@ class ConsentChange(ApiModel):
     agreed: bool | None = None
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def change_consents(
-    caller: Caller, change: ConsentChange, now: datetime | None = None
+    caller: Caller, member: MemberRecord, change: ConsentChange, now: datetime | None = None
 ) -> ConsentState:
+    """``member`` as the route's gate loaded it, without requiring the policy in effect: this
+    is where one agrees to it (R-NOT-1)."""
     now = now or utc_now()
-    # Reachable without agreeing to the policy in effect: this is where one agrees (R-NOT-1).
-    member = current_member(caller, require_policy_consent=False, now=now)
     member_id = caller.member_id
     wants_required = change.policy_version is not None or change.agreed is not None
     if (change.marketing is not None) == wants_required:

@@ -13,17 +13,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, iso_micro, utc_now
 from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.data_keys import shred
 from partnercenter.dal.members import PENDING_APPROVAL, MemberRecord
+from partnercenter.destruction import destruction_record
 from partnercenter.errors import Conflict, NotFound
 from partnercenter.members.vault import member_cipher
-from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import logger, tracer
 
 APPLICATION_ITEMS = ["name", "phone", "loginId"]
 
@@ -39,6 +39,7 @@ class DecisionResult(ApiModel):
     status: Literal["active", "rejected"]
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def decide(
     operator: Caller, member_id: str, request: DecisionRequest, request_id: str
 ) -> DecisionResult:

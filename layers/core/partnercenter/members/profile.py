@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
@@ -29,8 +28,9 @@ from partnercenter.hashing import phone_hash
 from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
 PROFILE_CHANGE = "profile_change"
@@ -56,15 +56,15 @@ class ProfileChange(ApiModel):
     verification_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
-def view_profile(caller: Caller) -> Profile:
-    member = current_member(caller)
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
+def view_profile(caller: Caller, member: MemberRecord) -> Profile:
     cipher = _cipher(member)
     record_own_access(caller, "view_profile")
     return _profile(member, cipher)
 
 
-def change_profile(caller: Caller, change: ProfileChange) -> Profile:
-    member = current_member(caller)
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
+def change_profile(caller: Caller, member: MemberRecord, change: ProfileChange) -> Profile:
     if change.name is None and change.phone is None:
         raise ValidationFailed("Send the new name or phone.", fields=["name", "phone"])
     if change.verification_id is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from partnercenter.api import Caller
 from partnercenter.clock import utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.members import MemberRecord
 from partnercenter.errors import MemberSuspended, PolicyConsentRequired, Unauthorized
+from partnercenter.models import Caller
 from partnercenter.policy.versions import version_to_agree
 from partnercenter.sanctions.rules import is_suspended
 

@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from partnercenter.api import ApiModel
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
@@ -43,7 +42,8 @@ from partnercenter.hashing import login_id_hash, lookup_hash
 from partnercenter.identity.verified import UsableVerification, consume_entry, load_for_use
 from partnercenter.members.fields import LoginId, Name, Password, Phone
 from partnercenter.members.records import NewMember, new_member_writes
-from partnercenter.observability import logger
+from partnercenter.models import ApiModel
+from partnercenter.observability import logger, tracer
 from partnercenter.policy import current_version
 
 SIGNUP = "signup"
@@ -86,6 +86,7 @@ class SignupResult(ApiModel):
     status: Literal["pending_approval"] = "pending_approval"
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def sign_up(
     request: SignupRequest, idempotency_key: str | None, lambda_context: Any = None
 ) -> SignupResult:

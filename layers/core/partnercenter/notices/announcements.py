@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from partnercenter.api import ApiModel
 from partnercenter.clock import iso
 from partnercenter.dal import notices as notices_dal
+from partnercenter.models import ApiModel
+from partnercenter.observability import tracer
 from partnercenter.policy.versions import policy_as_published
 
 MAX_ANNOUNCEMENTS = 50
@@ -44,6 +45,7 @@ def announcements(now: datetime) -> list[Announcement]:
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def privacy_policy_page(now: datetime, language: str = "en") -> dict[str, Any]:
     """``GET /privacy-policy``: the policy as published, with the running announcements."""
     page = policy_as_published(now, language)

@@ -18,7 +18,6 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso, utc_now
 from partnercenter.dal import notices as notices_dal
 from partnercenter.dal.notices import (
@@ -32,6 +31,7 @@ from partnercenter.dal.notices import (
     NoticeState,
 )
 from partnercenter.errors import Conflict, NotABreachNotice, NotFound, ValidationFailed
+from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger
 
 NOTIFY_WITHIN = timedelta(hours=72)  # members, from learning of it (R-SEC-4)

@@ -31,11 +31,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import notices as notices_dal
+from partnercenter.dal.members import ACTIVE
 from partnercenter.dal.notices import (
     BreachCause,
     BreachRecord,
@@ -48,8 +48,8 @@ from partnercenter.dal.notices import (
 from partnercenter.dal.sms import SmsRefused, send_sms
 from partnercenter.errors import NotFound, NoticeTooShort, ValidationFailed
 from partnercenter.hashing import subject_pseudonym
-from partnercenter.members.records import ACTIVE
 from partnercenter.members.vault import member_cipher
+from partnercenter.models import ApiModel, Caller
 from partnercenter.notices.breaches import (
     AffectedCount,
     BreachCheck,
@@ -57,7 +57,7 @@ from partnercenter.notices.breaches import (
     breach_check,
     facts_of,
 )
-from partnercenter.observability import logger
+from partnercenter.observability import logger, tracer
 from partnercenter.policy import CURRENT_VERSION, packaged_document
 
 CHANNEL = "sms"
@@ -180,6 +180,7 @@ def _check(request: NoticeRequest, now: datetime) -> None:
         )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def create_notice(
     operator: Caller, request: NoticeRequest, out_of_time: Callable[[], bool]
 ) -> NoticeReport:
@@ -282,6 +283,7 @@ def _deliver_one(notice: NoticeRecord, member_id: str, message: str) -> None:
     notices_dal.settle_sent(notice_id, subject, iso(utc_now()), message_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def notice_report(notice_id: str) -> NoticeReport:
     notice = notices_dal.get(notice_id)
     if notice is None:
@@ -315,6 +317,7 @@ def notice_report(notice_id: str) -> NoticeReport:
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def resume_unfinished(now: datetime, out_of_time: Callable[[], bool]) -> ResumeReport:
     """The scheduled run: continue every notice whose delivery did not finish."""
     report = ResumeReport()

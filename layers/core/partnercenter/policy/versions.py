@@ -18,11 +18,12 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import policy_versions as versions_dal
 from partnercenter.dal.policy_versions import PolicyVersionRecord
 from partnercenter.errors import Conflict, NoticeTooShort
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import CURRENT_VERSION, korean_original, packaged_document
 
 KOREA = timezone(timedelta(hours=9), "KST")  # no daylight saving time in Korea
@@ -155,6 +156,7 @@ def required_notice_days(material: bool) -> int:
     return int(notice.get("materialChange", 30) if material else notice.get("change", 7))
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def publish_version(
     operator: Caller, request: PolicyVersionRequest, now: datetime
 ) -> PolicyVersion:

@@ -12,19 +12,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from partnercenter.api import ApiModel, Caller
-from partnercenter.clock import iso, parse_iso, utc_now
+from partnercenter.clock import iso, one_year_after, parse_iso, utc_now
 from partnercenter.dal import holds as holds_dal
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.holds import HoldRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
-from partnercenter.observability import logger
+from partnercenter.models import ApiModel, Caller, Text
+from partnercenter.observability import logger, tracer
 
 HoldKind = Literal["fraud_prevention", "settlement", "complaint", "legal", "member_request"]
 OperatorHoldKind = Literal["settlement", "complaint", "legal", "member_request"]
@@ -34,16 +34,6 @@ RETAINABLE_ITEMS: tuple[RetainableItem, ...] = ("name", "phone")
 FRAUD_PREVENTION = "fraud_prevention"
 _ACTIVE = "active"
 _ATTEMPTS = 3  # bounded retries when another hold change or a withdrawal wins a race
-
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-def one_year_after(moment: datetime) -> datetime:
-    """The same calendar date a year later (29 February becomes 28 February)."""
-    try:
-        return moment.replace(year=moment.year + 1)
-    except ValueError:
-        return moment.replace(year=moment.year + 1, day=28)
 
 
 def load_holds(member_id: str) -> tuple[list[HoldRecord], int | None]:
@@ -220,6 +210,7 @@ def _commit(member_id: str, change: _Change, now: datetime) -> bool:
     return True
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldCreated:
     """Put a retention hold on an active or withdrawn member (R-RET-2..4)."""
     del operator  # app.operator() checked the role; holds touch no personal data
@@ -232,6 +223,7 @@ def add_hold(operator: Caller, member_id: str, request: AddHoldRequest) -> HoldC
     raise Conflict()
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def release_hold(operator: Caller, member_id: str, hold_id: str) -> HoldView:
     """End an open hold now (settlement completed, complaint resolved); idempotent."""
     del operator

@@ -28,7 +28,6 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from partnercenter.api import ApiModel
 from partnercenter.clock import iso, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import purge as purge_dal
@@ -42,8 +41,9 @@ from partnercenter.dal.purge import (
 )
 from partnercenter.dal.transactions import Transaction, TransactionCancelled
 from partnercenter.deadline import Deadline
-from partnercenter.observability import logger, metrics
-from partnercenter.retention.destruction import destruction_record
+from partnercenter.destruction import destruction_record
+from partnercenter.models import ApiModel
+from partnercenter.observability import logger, metrics, tracer
 from partnercenter.sanctions.retention import destroy_expired_sanction_records
 
 # Stop this long before the Lambda timeout: one batch and its isolation retries fit in it.
@@ -120,6 +120,7 @@ def purge_clock(event_time: datetime | None, *, local_stack: bool, now: datetime
     return moment if local_stack else min(moment, now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def scheduled_purge(event: ScheduledPurgeEvent, remaining_ms: Callable[[], int]) -> PurgeReport:
     """One scheduled run: its clock from the event, its deadline from the Lambda context."""
     as_of = purge_clock(event.time, local_stack=get_settings().local_stack, now=utc_now())

@@ -14,14 +14,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import utc_now
 from partnercenter.crypto import FieldCipher
 from partnercenter.dal import retained_reads as retained_reads_dal
 from partnercenter.dal.holds import HoldRecord
 from partnercenter.errors import NoRetentionPurpose, NotFound
-from partnercenter.retention.holds import Text, load_holds
+from partnercenter.models import ApiModel, Caller, Text
+from partnercenter.retention.holds import load_holds
 
 RetentionPurpose = Literal["settlement", "complaint", "legal"]
 READ_ACTION = "read_retained_data"

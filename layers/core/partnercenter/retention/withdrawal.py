@@ -23,7 +23,6 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, utc_now
 from partnercenter.crypto import FieldCipher
@@ -34,7 +33,7 @@ from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
 from partnercenter.dal.holds import HoldRecord
-from partnercenter.dal.members import MemberRecord
+from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.retained import RetainedRecord
 from partnercenter.dal.transactions import (
     Entry,
@@ -42,6 +41,7 @@ from partnercenter.dal.transactions import (
     TransactionCancelled,
     write_in_batches,
 )
+from partnercenter.destruction import destruction_record
 from partnercenter.errors import (
     Conflict,
     NotFound,
@@ -49,11 +49,9 @@ from partnercenter.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from partnercenter.members.records import ACTIVE
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher
-from partnercenter.observability import logger
-from partnercenter.retention.destruction import destruction_record
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import logger, tracer
 from partnercenter.retention.holds import (
     RETAINABLE_ITEMS,
     RetainedEntry,
@@ -128,21 +126,22 @@ class WithdrawnBy:
         )
 
 
-def withdraw(caller: Caller, request_id: str) -> WithdrawalReceipt:
-    """Withdraw the calling member, or answer again for a withdrawal already committed."""
-    try:
-        # Withdrawal stays open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1),
-        # and during a suspension: the right to withdraw is never suspended (R-COL-5).
-        member = current_member(caller, require_policy_consent=False, allow_suspended=True)
-    except Unauthorized:
-        # A repeat (or a retry after a fault past the commit): finish and answer the same.
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
+def withdraw(caller: Caller, member: MemberRecord | None, request_id: str) -> WithdrawalReceipt:
+    """Withdraw the calling member, or answer again for a withdrawal already committed.
+
+    ``member`` is None once the route's gate no longer finds the session (withdrawn, signed
+    out): a repeat (or a retry after a fault past the commit) is finished and answered the same.
+    """
+    if member is None:
         committed = _already_committed(caller.member_id)
         if committed is None:
-            raise
+            raise Unauthorized("Your session has ended; sign in again.")
         return committed
     return _withdraw(member, WithdrawnBy.member(caller), request_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def withdraw_on_request(
     operator: Caller,
     member_id: str,

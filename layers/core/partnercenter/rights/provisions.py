@@ -17,7 +17,6 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
@@ -26,7 +25,8 @@ from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.provisions import LegalBasis, ProvisionConsentRecord, ProvisionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
-from partnercenter.members.session import current_member
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -96,11 +96,11 @@ def _check_items(items: list[str]) -> list[str]:
     return sorted(set(items))
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def give_provision_consent(
     caller: Caller, request: ProvisionConsentRequest, now: datetime
 ) -> ProvisionConsent:
     """The member's consent (or refusal) to one recipient and purpose; the latest decision wins."""
-    current_member(caller)
     decision = ProvisionConsentRecord(
         member_id=caller.member_id,
         recipient=request.recipient,
@@ -157,6 +157,7 @@ def _check_provision(member_id: str, request: ProvisionRequest) -> tuple[str, ..
     return items
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def record_provision(
     operator: Caller, member_id: str, request: ProvisionRequest, now: datetime
 ) -> Provision:
@@ -224,8 +225,8 @@ def provisions_of(member_id: str, limit: int, next_token: str | None) -> Provisi
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_disclosures(caller: Caller, limit: int, next_token: str | None) -> ProvisionList:
     """The member's own provisions to third parties, newest first."""
-    current_member(caller)
     record_own_access(caller, "view_disclosures")
     return provisions_of(caller.member_id, limit, next_token)

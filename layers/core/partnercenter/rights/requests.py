@@ -24,7 +24,6 @@ from typing import Annotated, Any, TypeAlias
 
 from pydantic import Field, StringConstraints
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, parse_iso
 from partnercenter.crypto import FieldCipher
@@ -53,8 +52,9 @@ from partnercenter.errors import (
     ValidationFailed,
 )
 from partnercenter.members.consents import ConsentState
-from partnercenter.members.session import current_member
 from partnercenter.members.vault import member_cipher, open_personal_fields
+from partnercenter.models import ApiModel, Caller
+from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 
@@ -265,21 +265,19 @@ def _file(
     return filed
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def file_request(caller: Caller, filing: PrivacyRequestFiling, now: datetime) -> PrivacyRequest:
     """The member's own request; due 10 days after receipt."""
-    # Rights the law gives at any time: open during a suspension and before new consent.
-    current_member(caller, require_policy_consent=False, allow_suspended=True)
     _record(caller, "member", caller.member_id, "file_privacy_request")
     filed = _file(caller.member_id, filing.kind, filing.details, now)
     return _view(filed, now, member_cipher(caller.member_id), withhold=False)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_own_requests(
     caller: Caller, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
     """The member's requests, newest first, including those a proxy filed for them."""
-    # Rights the law gives at any time: open during a suspension and before new consent.
-    current_member(caller, require_policy_consent=False, allow_suspended=True)
     scope = PageScope("GET /members/me/privacy-requests", caller.member_id)
     page, last_key = requests_dal.query_by_member(
         caller.member_id, limit, decode_token(next_token, scope)
@@ -293,6 +291,7 @@ def list_own_requests(
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def file_proxy_request(
     operator: Caller, filing: ProxyRequestFiling, now: datetime
 ) -> PrivacyRequest:
@@ -305,6 +304,7 @@ def file_proxy_request(
 
 
 # ---------------------------------------------------------------------------- operator
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def list_requests(
     operator: Caller, state: RequestState, limit: int, next_token: str | None, now: datetime
 ) -> PrivacyRequestList:
@@ -332,10 +332,12 @@ def _load(request_id: str) -> PrivacyRequestRecord:
     return filed
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def get_request(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
     return _operator_view(operator, _load(request_id), now)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def check_evidence(operator: Caller, request_id: str, now: datetime) -> PrivacyRequest:
     """The operator has checked the proof of agency: the member's data may now be disclosed."""
     filed = _load(request_id)
@@ -413,6 +415,7 @@ def _given(
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def answer_request(
     operator: Caller, request_id: str, answer: Answer, now: datetime
 ) -> AnswerResult:

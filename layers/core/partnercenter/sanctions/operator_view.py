@@ -7,11 +7,11 @@ withdrawn member's list answers too.
 
 from __future__ import annotations
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import utc_now
 from partnercenter.dal.member_presence import has_profile
 from partnercenter.errors import NotFound
+from partnercenter.models import ApiModel, Caller
 from partnercenter.sanctions.service import Sanction, sanctions_of
 
 LIST_ACTION = "list_sanctions"

@@ -12,7 +12,7 @@ from datetime import datetime
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.transactions import Transaction, TransactionCancelled
-from partnercenter.retention.destruction import destruction_record
+from partnercenter.destruction import destruction_record
 
 SANCTION_RETENTION_ENDED = "sanction record retention ended (1 year after the sanction)"
 SANCTION_ITEMS = ["reason", "startsAt", "endsAt", "liftedAt"]

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from partnercenter.clock import parse_iso
+from partnercenter.clock import one_year_after, parse_iso
 from partnercenter.dal.members import MemberRecord
 from partnercenter.dal.sanctions import SanctionRecord
-from partnercenter.retention.holds import one_year_after
 
 
 def open_sanctions(member: MemberRecord) -> dict[str, dict[str, str]]:

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime
 
-from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import EARLIEST_PLAUSIBLE, iso, iso_micro, parse_iso, utc_now
 from partnercenter.dal import cognito, intents
@@ -32,8 +31,8 @@ from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.sanctions import SanctionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
-from partnercenter.observability import logger
-from partnercenter.retention.holds import Text
+from partnercenter.models import ApiModel, Caller, Text
+from partnercenter.observability import logger, tracer
 from partnercenter.sanctions import rules
 from partnercenter.sanctions.rules import is_suspended, open_sanctions, record_expiry_epoch
 
@@ -140,6 +139,7 @@ def _imposition(member: MemberRecord, record: SanctionRecord) -> Transaction:
     )
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def impose_sanction(
     operator: Caller, member_id: str, request: SanctionRequest, now: datetime | None = None
 ) -> SanctionCreated:
@@ -198,6 +198,7 @@ def _lift(operator: Caller, record: SanctionRecord, now: datetime) -> None:
         # Another request lifted it first: only the finishing step is left.
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def lift_sanction(
     operator: Caller, member_id: str, sanction_id: str, now: datetime | None = None
 ) -> Sanction:
@@ -239,6 +240,7 @@ def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
     sanctions_dal.clear_block(member_id, sanction_id)
 
 
+@tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def end_elapsed_sanctions(now: datetime, out_of_time: Callable[[], bool]) -> SweepReport:
     """The hourly sweep: timed sanctions whose end has passed stop blocking sign-in."""
     report = SweepReport()

@@ -23,13 +23,13 @@ from partnercenter.audit.access_records import record_own_access
 from partnercenter.audit.history import AccessEntry, AccessHistory, history_page, whole_history
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
+from partnercenter.dal.members import MemberRecord
 from partnercenter.members.profile import Profile, view_profile
-from partnercenter.members.session import current_member
 from partnercenter.rights.provisions import Provision, provisions_of
 from partnercenter.rights.requests import PrivacyRequest, list_own_requests
 
 if TYPE_CHECKING:
-    from partnercenter.api import Caller
+    from partnercenter.models import Caller
 
 VIEW_HISTORY = "view_access_history"
 EXPORT = "export"
@@ -79,7 +79,6 @@ class Export(_Body):
 def own_access_history(caller: Caller, limit: int, next_token: str | None) -> AccessHistory:
     """``GET /members/me/access-history``: open at any time, like the other rights (R-RIGHT-1);
     the view is recorded before anything is read (R-SEC-2)."""
-    current_member(caller, require_policy_consent=False, allow_suspended=True)
     record_own_access(caller, VIEW_HISTORY)
     return history_page(caller.member_id, limit, next_token)
 
@@ -143,11 +142,11 @@ def _disclosures(member_id: str) -> Iterator[Provision]:
         token = page.next_token
 
 
-def export(caller: Caller, budget: int = BODY_BUDGET) -> Export:
+def export(caller: Caller, member: MemberRecord, budget: int = BODY_BUDGET) -> Export:
     """``GET /members/me/export``: the profile as ``GET /members/me`` gives it (and as that
     route gates it), then the export's own access record, then each section newest first."""
     now = utc_now()
-    profile = view_profile(caller)
+    profile = view_profile(caller, member)
     record_own_access(caller, EXPORT)
     shell = Export(
         generated_at=iso(now),
