@@ -8,6 +8,7 @@ from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.consents import ConsentChange, ConsentState, change_consents
 from partnercenter.members.profile import Profile, ProfileChange, change_profile, view_profile
 from partnercenter.observability import logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
@@ -34,3 +35,6 @@ def post_consents(change: ConsentChange) -> ConsentState:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

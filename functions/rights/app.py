@@ -36,6 +36,7 @@ from partnercenter.rights.requests import (
     list_own_requests,
     list_requests,
 )
+from partnercenter.snapstart import prime_on_snapshot
 from partnercenter.usage import record_usage
 
 app = PartnerCenterResolver()
@@ -114,3 +115,6 @@ def post_policy_version(version: PolicyVersionRequest) -> tuple[PolicyVersion, i
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)
