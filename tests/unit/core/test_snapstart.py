@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +99,7 @@ print(json.dumps(hooks))
 
 
 @pytest.fixture(scope="module")
-def lambda_run() -> Iterator[dict[str, Any]]:
+def lambda_run() -> dict[str, Any]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
@@ -122,7 +121,7 @@ def lambda_run() -> Iterator[dict[str, Any]]:
         check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    yield json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_every_function_registers_one_priming_and_one_renewal(lambda_run: dict[str, Any]) -> None:
