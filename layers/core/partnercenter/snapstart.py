@@ -38,11 +38,11 @@ def prime(app: PartnerCenterResolver | None = None) -> int | None:
     warm-up request asks for a route that does not exist. Returns the warm-up's status code.
     """
     from partnercenter.config import get_settings
-    from partnercenter.dal.aws import client
+    from partnercenter.dal.aws import prime_client
 
     get_settings()
     for service in PRIMED_CLIENTS:
-        client(service)
+        prime_client(service)
     if app is None:
         return None
     _prime_routes(app)
