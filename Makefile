@@ -4,6 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell .ci/python313)
 VENV := .venv
 BIN := $(VENV)/bin
+# Named for the Python it was built on: a .venv from before python3.13 is rebuilt, not reused.
+STAMP := $(BIN)/.installed-py313
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .tools/checkov
@@ -21,7 +23,7 @@ help: ## List every target
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
 
 # A .venv on another Python (or the link a git worktree may have) is replaced, never reused.
-$(BIN)/.installed: requirements-dev.txt layers/core/requirements.txt
+$(STAMP): requirements-dev.txt layers/core/requirements.txt
 	@test -n "$(PYTHON)"
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
@@ -43,31 +45,31 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
 	touch $@
 
-dev: $(BIN)/.installed ## Run the local stack (API, functions and schedules on moto)
+dev: $(STAMP) ## Run the local stack (API, functions and schedules on moto)
 	$(BIN)/python -m local
 
 # Against a running `make dev`: an operator with TOTP enrolled, and how to sign in as one.
-operator: $(BIN)/.installed ## Against `make dev`: an operator with TOTP, and how to sign in as one
+operator: $(STAMP) ## Against `make dev`: an operator with TOTP, and how to sign in as one
 	$(BIN)/python -m local.operator
 
 # A member's whole life against a running `make dev`, printed as curl commands (docs/walkthrough.md).
-demo: $(BIN)/.installed ## Against `make dev`: a member's whole life as curl commands
+demo: $(STAMP) ## Against `make dev`: a member's whole life as curl commands
 	$(BIN)/python -m local.demo
 
 test: lint typecheck cfn-lint sam-validate sam-build security pytest ## Every gate, as CI runs it
 
-lint: $(BIN)/.installed ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(BIN)/.installed ## ruff fix and format
+format: $(STAMP) ## ruff fix and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(BIN)/.installed ## mypy (strict on the layer)
+typecheck: $(STAMP) ## mypy (strict on the layer)
 	$(BIN)/mypy layers/core/partnercenter functions local
 
-cfn-lint: $(BIN)/.installed ## cfn-lint on template.yaml
+cfn-lint: $(STAMP) ## cfn-lint on template.yaml
 	$(BIN)/cfn-lint template.yaml
 
 sam-validate: $(SAM_VENV)/.installed ## sam validate --lint
@@ -77,26 +79,26 @@ sam-build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)
 	$(SAM_PATH) $(SAM) build --template template.yaml --build-dir .aws-sam/build
 
 # Every suppression is justified where it stands: `# nosec` in code, .checkov.yaml for the template.
-security: $(BIN)/.installed $(CHECKOV_VENV)/.installed ## bandit and checkov
+security: $(STAMP) $(CHECKOV_VENV)/.installed ## bandit and checkov
 	$(BIN)/bandit -r layers/core/partnercenter functions local -q
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 
-pytest: $(BIN)/.installed ## Every test tier, with coverage
+pytest: $(STAMP) ## Every test tier, with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term
 
-unit: $(BIN)/.installed ## Unit tests only
+unit: $(STAMP) ## Unit tests only
 	$(BIN)/python -m pytest tests/unit
 
-integration: $(BIN)/.installed ## Integration tests only
+integration: $(STAMP) ## Integration tests only
 	$(BIN)/python -m pytest tests/integration
 
-e2e: $(BIN)/.installed ## End-to-end tests against the local stack
+e2e: $(STAMP) ## End-to-end tests against the local stack
 	$(BIN)/python -m pytest tests/e2e
 
-bench: $(BIN)/.installed ## Benchmarks, printed as ratios measured in one run
+bench: $(STAMP) ## Benchmarks, printed as ratios measured in one run
 	$(BIN)/python -m bench
 
-openapi: $(BIN)/.installed ## Regenerate docs/openapi.json
+openapi: $(STAMP) ## Regenerate docs/openapi.json
 	$(BIN)/python -m local.openapi --write docs/openapi.json
 
 # Deploys samconfig.toml's [ENV] environment (dev or prod) with the caller's AWS credentials;
@@ -106,7 +108,7 @@ deploy: $(SAM_VENV)/.installed ## Build and deploy samconfig.toml's [ENV] enviro
 	$(SAM) deploy --config-env $(ENV)
 
 # The smoke tests (marked smoke) against a deployed stack, found from its outputs.
-smoke: $(BIN)/.installed ## Smoke tests against a deployed stack (STACK=<name>)
+smoke: $(STAMP) ## Smoke tests against a deployed stack (STACK=<name>)
 	@test -n "$(STACK)" || { echo "usage: make smoke STACK=<stack name>" >&2; exit 2; }
 	AWS_SAM_STACK_NAME=$(STACK) $(BIN)/python -m pytest tests/e2e -m smoke -p no:cacheprovider
 
