@@ -59,6 +59,7 @@ hooks = {
     "after": len(after),
     "primed": primed,
     "connections": connections,
+    "routed": [hasattr(module, "app") for module in modules],
     "routes": len(routes),
     "unbuilt_routes": [r.path for r in routes if r._dependant is None],
 }
@@ -125,18 +126,20 @@ def lambda_run() -> dict[str, Any]:
 
 
 def test_every_function_registers_one_priming_and_one_renewal(lambda_run: dict[str, Any]) -> None:
-    assert lambda_run["before"] == len(FUNCTION_DIRS) == 15
+    assert lambda_run["before"] == len(FUNCTION_DIRS) > 0
     assert lambda_run["after"] == len(FUNCTION_DIRS)
 
 
 def test_priming_warms_every_resolver_without_reaching_the_network(
     lambda_run: dict[str, Any],
 ) -> None:
-    statuses = [status for name, status in lambda_run["primed"]]
     assert {name for name, _ in lambda_run["primed"]} == {"partnercenter.snapstart.prime"}
-    # The routed functions answer the warm-up request (an unknown route) from the process.
-    assert statuses.count(404) == 12
-    assert statuses.count(None) == 3  # the scheduled-only functions have no resolver
+    # Hooks run in import order. A routed function answers the warm-up request (an unknown
+    # route) from the process; a scheduled-only function has no resolver to warm.
+    statuses = [status for _, status in lambda_run["primed"]]
+    assert statuses == [404 if routed else None for routed in lambda_run["routed"]]
+    assert any(lambda_run["routed"])
+    assert not all(lambda_run["routed"])
     assert lambda_run["connections"] == []
     # Each route's parameter and body models are built before the snapshot, not on a request.
     assert lambda_run["routes"] > 30
