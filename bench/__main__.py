@@ -6,7 +6,13 @@ import importlib
 import os
 
 # Small sizes in CI keep the run short; a developer gets the full sizes.
-BENCHMARKS = ["bench.cold_start", "bench.signup_calls", "bench.purge", "bench.access_records"]
+BENCHMARKS = [
+    "bench.cold_start",
+    "bench.first_request",
+    "bench.signup_calls",
+    "bench.purge",
+    "bench.access_records",
+]
 
 
 def main() -> None:

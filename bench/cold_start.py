@@ -44,21 +44,25 @@ print(time.process_time() - t0)
 """
 
 
-def _fake_environment(environment: dict[str, object], code_dir: Path = ROOT) -> dict[str, str]:
-    """Resource names don't matter for init; every variable only needs to be present.
+def _fake_environment(
+    environment: dict[str, object],
+    code_dir: Path = ROOT,
+    parameters: dict[str, str] | None = None,
+    runtime: str = "python3.13",
+) -> dict[str, str]:
+    """Resource names don't matter for init; every variable only needs to be present, and a
+    template parameter's value (a number the settings validate) is its default.
 
     The variables every Lambda container has are set as Lambda sets them: the X-Ray SDK, for
     one, only knows it runs in Lambda from LAMBDA_TASK_ROOT, and without it builds a
     centralized sampler with two X-Ray clients (~250 ms) that no Lambda container ever builds.
     """
-    env = {
-        key: value if isinstance(value, str) else f"bench-{key.lower()}"
-        for key, value in environment.items()
-    }
+    defaults = parameters or {}
+    env = {key: _fake_value(key, value, defaults) for key, value in environment.items()}
     env.update(
         {
             "LAMBDA_TASK_ROOT": str(code_dir),
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
             "AWS_LAMBDA_FUNCTION_NAME": "bench",
             "AWS_REGION": "ap-northeast-2",
@@ -69,6 +73,14 @@ def _fake_environment(environment: dict[str, object], code_dir: Path = ROOT) -> 
         }
     )
     return env
+
+
+def _fake_value(key: str, value: object, parameters: dict[str, str]) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and str(value.get("Ref")) in parameters:
+        return parameters[str(value["Ref"])]
+    return f"bench-{key.lower()}"
 
 
 def _seconds(code: str, env: dict[str, str]) -> float:
@@ -98,7 +110,12 @@ def main(argv: list[str] | None = None) -> None:
                 code=str(function.code_dir),
                 module=function.handler_module,
             ),
-            _fake_environment(dict(function.environment), function.code_dir),
+            _fake_environment(
+                dict(function.environment),
+                function.code_dir,
+                model.parameter_defaults(),
+                function.runtime,
+            ),
         )
         for function in model.functions.values()
     }

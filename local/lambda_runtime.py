@@ -106,13 +106,15 @@ def function_specs(
     for name, function in provisioned.model.functions.items():
         physical_name = provisioned.physical_id(name)
         env = {
-            # What every Lambda python3.11 container has, plus what points boto3 at moto.
+            # What every Lambda python3.13 container has, plus what points boto3 at moto.
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "LAMBDA_TASK_ROOT": str(function.code_dir),
             "_HANDLER": f"{function.handler_module}.{function.handler_function}",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime or 'python3.11'}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime or 'python3.13'}",
+            # SnapStart: every environment is resumed from the version's snapshot.
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
             "AWS_LAMBDA_FUNCTION_NAME": physical_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
@@ -205,6 +207,7 @@ def _worker_main(conn: Connection, spec: FunctionSpec, environment: Mapping[str,
     init_started = time.monotonic()
     try:
         handler = getattr(importlib.import_module(spec.handler_module), spec.handler_function)
+        _snapshot_and_restore()
     except Exception as exc:
         _log_exception(exc)
         error_type = (
@@ -225,6 +228,17 @@ def _worker_main(conn: Connection, spec: FunctionSpec, environment: Mapping[str,
         payload, error = _invoke(handler, spec, request_id, event_json, init_ms)
         init_ms = None
         conn.send((payload, error))
+
+
+def _snapshot_and_restore() -> None:
+    """SnapStart, as Lambda runs it for a published version: the function's hooks before the
+    snapshot, then those after a restore (``partnercenter.snapstart``)."""
+    import snapshot_restore_py
+
+    for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+        hook(*args, **kwargs)
+    for hook, args, kwargs in snapshot_restore_py.get_after_restore():
+        hook(*args, **kwargs)
 
 
 def _invoke(

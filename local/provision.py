@@ -42,9 +42,11 @@ EMULATED_TYPES = frozenset(
         "AWS::IAM::ManagedPolicy",
         "AWS::IAM::Policy",
         "AWS::IAM::Role",
+        "AWS::Lambda::Alias",
         "AWS::Lambda::Function",
         "AWS::Lambda::LayerVersion",
         "AWS::Lambda::Permission",
+        "AWS::Lambda::Version",
         "AWS::Scheduler::Schedule",
         "AWS::SNS::Subscription",
         "AWS::SNS::Topic",
@@ -375,6 +377,12 @@ class _Creator:
         if resource_type == "AWS::Lambda::Function":
             self.p.refs[logical_id] = name
             self.p.attributes[logical_id] = {"Arn": self._arn("lambda", f"function:{name}")}
+        elif resource_type in {"AWS::Lambda::Alias", "AWS::Lambda::Version"}:
+            # AutoPublishAlias: the local stack runs the code as it is, as the one version.
+            function = _physical_name(str(properties["FunctionName"]["Ref"]))
+            qualifier = str(properties.get("Name", "1"))
+            self.p.refs[logical_id] = self._arn("lambda", f"function:{function}:{qualifier}")
+            self.p.attributes[logical_id] = {"Version": "1"}
         elif resource_type == "AWS::ApiGateway::RestApi":
             # API ids are 10 lowercase alphanumerics; stable so that URLs do not change per run.
             api_id = hashlib.sha256(name.encode()).hexdigest()[:10]

@@ -53,7 +53,8 @@ _INTRINSIC_TAGS = (
     "Sub",
     "Transform",
 )
-_ARN_IN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+# A function's ARN in an integration URI: ``${Fn.Arn}``, or ``${FnAliaslive}`` (its alias's Ref).
+_ARN_IN_SUB = re.compile(r"\$\{([A-Za-z0-9]+?)(?:\.Arn)?\}")
 _API_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 _ANY_METHOD = "x-amazon-apigateway-any-method"
 
@@ -295,11 +296,17 @@ def load_template(path: Path = DEFAULT_TEMPLATE) -> TemplateModel:
         for logical_id, resource in resources.items()
         if resource.type == "AWS::ApiGateway::RestApi"
     }
+    # AutoPublishAlias: API routes and schedules invoke a function through its alias.
+    targets = {name: name for name in functions} | {
+        logical_id: str(resource.properties["FunctionName"]["Ref"])
+        for logical_id, resource in resources.items()
+        if resource.type == "AWS::Lambda::Alias"
+    }
     routes = tuple(
         route
         for logical_id, resource in resources.items()
         if resource.type == "AWS::ApiGateway::RestApi"
-        for route in _routes(logical_id, resource, apis[logical_id], functions)
+        for route in _routes(logical_id, resource, apis[logical_id], targets)
     )
     return TemplateModel(
         path=path,
@@ -310,7 +317,7 @@ def load_template(path: Path = DEFAULT_TEMPLATE) -> TemplateModel:
         functions=functions,
         apis=apis,
         routes=routes,
-        schedules=tuple(_schedules(resources, functions)),
+        schedules=tuple(_schedules(resources, targets)),
     )
 
 
@@ -393,18 +400,18 @@ def _api(resource: Resource, resources: Mapping[str, Resource]) -> Api:
     )
 
 
-def _integration_function(uri: Any, where: str, functions: Mapping[str, Function]) -> str:
+def _integration_function(uri: Any, where: str, targets: Mapping[str, str]) -> str:
     template = uri.get("Fn::Sub") if isinstance(uri, Mapping) else None
     if isinstance(template, list):
         template = template[0]
     match = _ARN_IN_SUB.search(template) if isinstance(template, str) else None
-    if not match or match.group(1) not in functions:
+    if not match or match.group(1) not in targets:
         raise TemplateError(f"{where}: the integration is not a function of this template")
-    return match.group(1)
+    return targets[match.group(1)]
 
 
 def _routes(
-    logical_id: str, resource: Resource, api: Api, functions: Mapping[str, Function]
+    logical_id: str, resource: Resource, api: Api, targets: Mapping[str, str]
 ) -> Iterator[Route]:
     for path, operations in _openapi_body(resource).get("paths", {}).items():
         for key, operation in operations.items():
@@ -423,35 +430,36 @@ def _routes(
                 api=logical_id,
                 method=method,
                 path=path,
-                function=_integration_function(integration.get("uri"), where, functions),
+                function=_integration_function(integration.get("uri"), where, targets),
                 authorizer=authorizers[0] if authorizers else None,
             )
 
 
-def _target_function(arn: Any) -> str | None:
+def _target_function(arn: Any, targets: Mapping[str, str]) -> str | None:
+    """The function a target ARN names: ``!GetAtt Fn.Arn`` or an alias's ``!Ref``."""
     if isinstance(arn, Mapping) and "Fn::GetAtt" in arn:
-        return str(arn["Fn::GetAtt"][0])
+        return targets.get(str(arn["Fn::GetAtt"][0]))
+    if isinstance(arn, Mapping) and "Ref" in arn:
+        return targets.get(str(arn["Ref"]))
     return None
 
 
-def _schedules(
-    resources: Mapping[str, Resource], functions: Mapping[str, Function]
-) -> Iterator[Schedule]:
+def _schedules(resources: Mapping[str, Resource], targets: Mapping[str, str]) -> Iterator[Schedule]:
     for logical_id, resource in resources.items():
         props = resource.properties
         if resource.type == "AWS::Events::Rule" and "ScheduleExpression" in props:
-            targets = [_target_function(t.get("Arn")) for t in props.get("Targets", [])]
+            functions = [_target_function(t.get("Arn"), targets) for t in props.get("Targets", [])]
             state = props.get("State", "ENABLED")
         elif resource.type == "AWS::Scheduler::Schedule":
-            targets = [_target_function(props.get("Target", {}).get("Arn"))]
+            functions = [_target_function(props.get("Target", {}).get("Arn"), targets)]
             state = props.get("State", "ENABLED")
         else:
             continue
-        for target in targets:
-            if target is not None and target in functions:
+        for function in functions:
+            if function is not None:
                 yield Schedule(
                     logical_id=logical_id,
-                    function=target,
+                    function=function,
                     expression=props["ScheduleExpression"],
                     timezone=props.get("ScheduleExpressionTimezone"),
                     enabled=state == "ENABLED",

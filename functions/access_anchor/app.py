@@ -11,6 +11,7 @@ from partnercenter.audit.review import monthly_review
 from partnercenter.clock import parse_iso, utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 MARGIN_SECONDS = 10.0  # left to store the review and publish metrics
 
@@ -56,3 +57,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if isinstance(detail, dict) and detail.get("review") == "monthly":
         return _review(event, context)  # it anchors first
     return _anchor()
+
+
+prime_on_snapshot()

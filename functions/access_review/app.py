@@ -10,6 +10,7 @@ from partnercenter.audit.review import AccessReview, review_range
 from partnercenter.clock import iso, query_range, utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 25.0  # under API Gateway's 29 s integration timeout
@@ -33,3 +34,6 @@ def get_access_review(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

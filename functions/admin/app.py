@@ -10,6 +10,7 @@ from partnercenter.members.admin import MemberList, MemberStatus, list_members
 from partnercenter.members.decision import DecisionRequest, DecisionResult, decide
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.retention.destruction import DestructionRecordList, list_destruction_records
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -47,3 +48,6 @@ def get_destruction_records(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -16,6 +16,7 @@ from partnercenter.retention.holds import (
     add_hold,
     release_hold,
 )
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -46,3 +47,6 @@ def post_release(member_id: MemberIdPath, hold_id: HoldId) -> HoldView:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

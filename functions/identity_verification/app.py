@@ -19,6 +19,7 @@ from partnercenter.identity.flow import (
     start_verification,
 )
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 # The start routes answer 201 (a verification was created), which the OpenAPI document says.
@@ -61,3 +62,6 @@ def vendor_callback(verificationId: str) -> CallbackResult:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -20,6 +20,7 @@ from partnercenter.notices.campaigns import (
     resume_unfinished,
 )
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 API_BUDGET_SECONDS = 20.0  # delivering within the request, under API Gateway's 29 s
@@ -67,3 +68,6 @@ def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve_or_run(event, context, _scheduled)
+
+
+prime_on_snapshot(app)

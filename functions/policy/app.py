@@ -10,6 +10,7 @@ from partnercenter.clock import utc_now
 from partnercenter.messages import language
 from partnercenter.notices.announcements import privacy_policy_page
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -38,3 +39,6 @@ def get_privacy_policy(lang: LangQuery = None) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

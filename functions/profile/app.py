@@ -12,6 +12,7 @@ from partnercenter.members.consents import ConsentChange, ConsentState, change_c
 from partnercenter.members.profile import Profile, ProfileChange, change_profile, view_profile
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.rights.export import Export, export, own_access_history
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -52,3 +53,6 @@ def get_export() -> Export:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

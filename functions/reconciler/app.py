@@ -8,6 +8,7 @@ from partnercenter.clock import utc_now
 from partnercenter.deadline import Deadline
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.reconciler import reconcile
+from partnercenter.snapstart import prime_on_snapshot
 
 MARGIN_SECONDS = 10
 
@@ -19,3 +20,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     del event  # a scheduled tick: the run is as of now
     report = reconcile(utc_now(), Deadline.of(context, margin_seconds=MARGIN_SECONDS).passed)
     return report.model_dump(by_alias=True)
+
+
+prime_on_snapshot()

@@ -15,6 +15,7 @@ from partnercenter.retention.retained_reads import (
     RetainedReadRequest,
     read_retained,
 )
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -31,3 +32,6 @@ def post_read(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -27,7 +27,7 @@ from partnercenter.rights.requests import (
     PrivacyRequestFiling,
     PrivacyRequestList,
     ProxyRequestFiling,
-    RequestState,
+    QueueState,
     answer_request,
     check_evidence,
     file_proxy_request,
@@ -36,6 +36,7 @@ from partnercenter.rights.requests import (
     list_own_requests,
     list_requests,
 )
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 # Privacy request ids are issued here (UUIDs); any longer value is refused before a lookup,
@@ -82,7 +83,7 @@ def post_proxy_request(filing: ProxyRequestFiling) -> tuple[PrivacyRequest, int]
 
 @app.operator_route("GET", "/admin/privacy-requests")
 def get_privacy_requests(
-    state: Annotated[RequestState, Query()] = "open",
+    state: Annotated[QueueState, Query()] = "open",
     limit: Limit = 25,
     next_token: NextToken = None,
 ) -> PrivacyRequestList:
@@ -119,3 +120,6 @@ def post_policy_version(version: PolicyVersionRequest) -> tuple[PolicyVersion, i
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -20,6 +20,7 @@ from partnercenter.sanctions.service import (
     impose_sanction,
     lift_sanction,
 )
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 MARGIN_SECONDS = 10.0
@@ -57,3 +58,6 @@ def _scheduled(_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve_or_run(event, context, _scheduled)
+
+
+prime_on_snapshot(app)

@@ -8,6 +8,7 @@ from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.signout import SignedOut, sign_out
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
 from partnercenter.operators import OperatorSignedOut, sign_out_operator
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -29,3 +30,6 @@ def post_operator_sign_out() -> OperatorSignedOut:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnercenter.api import PartnerCenterResolver
 from partnercenter.members.signup import SignupRequest, SignupResult, sign_up
 from partnercenter.observability import CORRELATION_ID_PATH, logger, metrics, tracer
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -28,3 +29,6 @@ def post_member(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

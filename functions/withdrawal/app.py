@@ -15,6 +15,7 @@ from partnercenter.retention.withdrawal import (
     withdraw,
     withdraw_on_request,
 )
+from partnercenter.snapstart import prime_on_snapshot
 
 app = PartnerCenterResolver()
 
@@ -47,3 +48,6 @@ def post_withdrawal_on_request(
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+prime_on_snapshot(app)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
@@ -50,10 +50,7 @@ def chain_names() -> list[str]:
     return [f"access#{k}" for k in range(CHAINS)]
 
 
-Signed = TypeVar("Signed", AccessRecord, AccessAnchorRecord)
-
-
-def sign(key: str, unsigned: Signed) -> Signed:
+def sign[Signed: (AccessRecord, AccessAnchorRecord)](key: str, unsigned: Signed) -> Signed:
     """``unsigned`` (an access record or an anchor) with the MAC it must carry after its
     ``prev_mac``."""
     return replace(unsigned, mac=chain_mac(key, unsigned.prev_mac, unsigned.signed_text()))

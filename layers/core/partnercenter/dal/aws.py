@@ -25,6 +25,16 @@ def client(service: str) -> Any:
     return boto3.client(service, config=Config(**_CLIENT_CONFIG))  # type: ignore[call-overload]
 
 
+def prime_client(service: str) -> None:
+    """The client, with the operation and paginator models botocore loads on first use
+    (SnapStart's priming: nothing is sent)."""
+    aws_client = client(service)
+    model = aws_client.meta.service_model
+    for operation in model.operation_names:
+        model.operation_model(operation)
+    aws_client.can_paginate(next(iter(aws_client.meta.method_to_api_mapping)))
+
+
 @lru_cache(maxsize=1)
 def secrets_provider() -> SecretsProvider:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -183,12 +183,9 @@ class _Sized(Protocol):
     def size(self) -> int: ...
 
 
-_U = TypeVar("_U", bound=_Sized)
-
-
-def pack(units: Sequence[_U], limit: int = MAX_TRANSACTION_ITEMS) -> Iterator[list[_U]]:
+def pack[U: _Sized](units: Sequence[U], limit: int = MAX_TRANSACTION_ITEMS) -> Iterator[list[U]]:
     """Consecutive units grouped so that no group's items exceed ``limit`` (one transaction)."""
-    batch: list[_U] = []
+    batch: list[U] = []
     items = 0
     for unit in units:
         if batch and items + unit.size() > limit:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
@@ -44,6 +44,7 @@ from partnercenter.dal.privacy_requests import (
     Outcome,
     PrivacyRequestRecord,
     RequestKind,
+    RequestState,
 )
 from partnercenter.errors import (
     Conflict,
@@ -58,14 +59,15 @@ from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
 from partnercenter.rights.provisions import Provision, provisions_of
 
-RequestState: TypeAlias = requests_dal.RequestState  # the queue's filter on its routes
-
 # By law a request is answered within 10 days of its receipt (R-RIGHT-3).
 ANSWER_WITHIN = timedelta(days=10)
 DISCLOSED_PROVISIONS = 100  # a view answer lists at most this many provisions
 DATA_DESTROYED_REASON = "The member's data has been destroyed; nothing is held to act on."
 
 FreeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+QueueState = RequestState  # the queue's filter on its routes
 
 
 class PrivacyRequestFiling(ApiModel):

@@ -1,0 +1,82 @@
+"""Lambda SnapStart: prime an environment before its snapshot, renew it after each restore.
+
+Every function publishes a version with SnapStart (template.yaml's Globals), so its init runs
+once per version and each new environment resumes from a snapshot of it. Each handler module
+calls ``prime_on_snapshot`` once. Before the snapshot, what every request needs is built without
+calling AWS; after each restore, whatever many environments would otherwise share is renewed.
+
+``snapshot_restore_py`` comes with the Lambda runtime (python3.12 and later); the tests use its
+PyPI package, which keeps the same registry.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+if TYPE_CHECKING:
+    from partnercenter.api import PartnerCenterResolver
+
+# Every client a request path may open (dal/aws.py caches them for the container's life).
+PRIMED_CLIENTS = ("dynamodb", "kms", "secretsmanager", "cognito-idp")
+# A route no function serves: the warm-up request is refused before any handler runs.
+WARM_UP_PATH = "/_snapstart/warm-up"
+
+
+def prime_on_snapshot(app: PartnerCenterResolver | None = None) -> None:
+    """Register this function's hooks: prime before the snapshot, renew after each restore."""
+    register_before_snapshot(prime, app)
+    register_after_restore(renew)
+
+
+def prime(app: PartnerCenterResolver | None = None) -> int | None:
+    """Settings, AWS clients, every route's validation models, one warm-up request.
+
+    Nothing here calls AWS: clients open no connection until a request is sent, and the
+    warm-up request asks for a route that does not exist. Returns the warm-up's status code.
+    """
+    from partnercenter.config import get_settings
+    from partnercenter.dal.aws import prime_client
+
+    get_settings()
+    for service in PRIMED_CLIENTS:
+        prime_client(service)
+    if app is None:
+        return None
+    _prime_routes(app)
+    status: int = app.resolve(_warm_up_event(), None)["statusCode"]
+    return status
+
+
+def renew() -> None:
+    """What a restore would otherwise copy into every environment made from one snapshot.
+
+    ``random``'s state is the one generator seeded at init: each restored copy would draw the
+    same numbers (botocore's retry jitter, X-Ray's sampling). Ids, nonces and tokens come from
+    ``uuid4``, ``os.urandom`` and ``secrets``, which read the kernel's generator on every call,
+    and the Lambda runtime reseeds that one after a restore.
+    """
+    random.seed()
+
+
+def _prime_routes(app: PartnerCenterResolver) -> None:
+    """Powertools builds a route's parameter and body models on its first request."""
+    for route in app._static_routes + app._dynamic_routes:
+        _ = route.dependant, route.body_field
+
+
+def _warm_up_event() -> dict[str, Any]:
+    return {
+        "httpMethod": "GET",
+        "path": WARM_UP_PATH,
+        "resource": WARM_UP_PATH,
+        "headers": {"Accept-Language": "ko"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "pathParameters": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "snapstart-warm-up", "stage": "warm-up"},
+    }
