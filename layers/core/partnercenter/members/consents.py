@@ -16,6 +16,7 @@ from partnercenter.audit.access_records import record_own_access
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import transactions
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
+from partnercenter.members.processing import refuse_if_processing_suspended
 from partnercenter.members.records import consent_put, profile_update
 from partnercenter.members.session import current_member
 from partnercenter.policy import current_version
@@ -69,6 +70,8 @@ def change_consents(
     if change.marketing is not None:
         # Advertising needs this opt-in beforehand (R-ADV-1); opting out is as easy.
         kind, agreed = "marketing", change.marketing
+        if agreed:
+            refuse_if_processing_suspended(member)  # 처리정지 halts marketing; opting out stays
         consents["marketing"] = {"agreed": agreed, "at": iso(now), "channel": CHANNEL}
         version = str(consents["required"]["policyVersion"])
     else:

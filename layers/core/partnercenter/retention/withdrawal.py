@@ -81,7 +81,8 @@ class ProxyReference(ApiModel):
 class WrittenWithdrawalRequest(ApiModel):
     """The member's (or their proxy's) written request, as the staff received it."""
 
-    channel: Literal["letter", "email", "phone"]
+    # "portal": a deletion request the member filed signed in (POST /members/me/privacy-requests).
+    channel: Literal["letter", "email", "phone", "portal"]
     received_at: AwareDatetime
     # Who checked the requester's identity or agency: a staff id, never a name or an address.
     identity_checked_by: Identifier

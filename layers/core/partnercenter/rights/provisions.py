@@ -26,6 +26,7 @@ from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.provisions import LegalBasis, ProvisionConsentRecord, ProvisionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
+from partnercenter.members.processing import refuse_if_processing_suspended
 from partnercenter.members.session import current_member
 from partnercenter.policy import policy_document
 
@@ -152,8 +153,12 @@ def _check_provision(member_id: str, request: ProvisionRequest) -> tuple[str, ..
         raise ValidationFailed(
             "Name the statute exactly when the legal basis is a statute.", fields=["statute"]
         )
-    if members_dal.get_member(member_id) is None:
+    member = members_dal.get_member(member_id)
+    if member is None:
         raise NotFound("No such member.")
+    if request.legal_basis == "consent":
+        # R-RIGHT-3 (처리정지): consent-based provision is optional; a statute's is not.
+        refuse_if_processing_suspended(member)
     return items
 
 

@@ -1,0 +1,61 @@
+"""A member's processing suspension (처리정지), stored on their profile item in MembersTable.
+
+It lives on the profile so that every route that already reads the member reads it too (no
+extra call), and it goes with the profile when the member is withdrawn. Domain code sees
+``ProcessingSuspension``; the attribute and its condition stay in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from partnercenter.config import get_settings
+from partnercenter.dal.aws import client
+from partnercenter.dal.codec import to_value
+from partnercenter.dal.members import member_key
+
+_ATTRIBUTE = "processingSuspension"
+
+
+@dataclass(frozen=True)
+class ProcessingSuspension:
+    """Since when, and on which privacy request, optional processing of the member is halted."""
+
+    since: str
+    privacy_request_id: str
+
+
+def suspension_of(member: Mapping[str, Any]) -> ProcessingSuspension | None:
+    """The suspension recorded on a member's profile as read, if any."""
+    values = member.get(_ATTRIBUTE)
+    if not values:
+        return None
+    return ProcessingSuspension(since=values["since"], privacy_request_id=values["requestId"])
+
+
+def suspend_if_member(member_id: str, suspension: ProcessingSuspension) -> bool:
+    """Record the suspension on the member's profile; False if there is no profile (any more).
+
+    The first suspension stands: answering again (a retry) keeps its date and request."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("dynamodb").update_item(
+            TableName=get_settings().members_table,
+            Key=member_key(member_id),
+            UpdateExpression="SET #s = if_not_exists(#s, :s)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": _ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":s": to_value(
+                    {"since": suspension.since, "requestId": suspension.privacy_request_id}
+                )
+            },
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
