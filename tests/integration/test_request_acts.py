@@ -118,9 +118,7 @@ def test_a_proxys_delete_request_names_itself_in_the_destruction_record(aws_stac
     assert can_sign_in(member)
     checked = call(
         "rights",
-        api_event(
-            "admin-evidence-checked", claims=OPERATOR, path_params={"requestId": request_id}
-        ),
+        api_event("admin-evidence-checked", claims=OPERATOR, path_params={"requestId": request_id}),
     )
     assert checked.status == 200
     done = _answer(request_id, {"outcome": "done"})
@@ -199,7 +197,8 @@ def test_a_delay_gives_a_new_due_date_that_counts_for_overdue(aws_stack) -> None
     assert not get_request(OPERATOR_CALLER, filed.request_id, on_time).overdue
     assert get_request(OPERATOR_CALLER, filed.request_id, late).overdue
     queue = call(
-        "rights", api_event("admin-list-privacy-requests", claims=OPERATOR, query={"state": "delayed"})
+        "rights",
+        api_event("admin-list-privacy-requests", claims=OPERATOR, query={"state": "delayed"}),
     )
     assert [(i["requestId"], i["dueAt"]) for i in queue.body["items"]] == [
         (filed.request_id, delayed.body["dueAt"])

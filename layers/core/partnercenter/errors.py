@@ -191,7 +191,7 @@ class ProcessingSuspended(PartnerCenterError):
     code = "PROCESSING_SUSPENDED"
     status = 409
     default_message = (
-        "The member asked for processing to be suspended (처리정지): optional uses of their data "
+        "The member asked for their data's processing to be suspended: optional uses of their data "
         "are refused until the suspension ends; uses the law requires are not affected."
     )
 
