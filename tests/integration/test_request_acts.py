@@ -99,7 +99,8 @@ def test_a_done_delete_request_withdraws_the_member_naming_the_request(aws_stack
     [(number, message)] = _sms_sent(aws_stack)
     assert number == "+82" + member.phone[1:]
     assert request_id in message
-    assert member.phone not in message and member.name not in message
+    assert member.phone not in message
+    assert member.name not in message
     assert member.login_id not in message
 
 
@@ -222,4 +223,5 @@ def test_every_answer_is_texted_without_personal_data(aws_stack) -> None:
     ]
     assert len({message for _, message in sent}) == 3  # each outcome says what happened
     for _, message in sent:
-        assert member.phone not in message and member.name not in message
+        assert member.phone not in message
+        assert member.name not in message
