@@ -171,7 +171,13 @@ def test_a_done_correct_request_applies_the_verified_correction(aws_stack) -> No
     assert request_id in [item["requestId"] for item in queue.body["items"]]  # still open
     changed = Person(name=person.name, phone="01055500002", ci=person.ci)
     verification_id = verified(changed, purpose="profile_change", member_id=member_id)
-    done = _answer(request_id, {"outcome": "done", "verificationId": verification_id})
+    event = api_event(
+        "admin-answer-correct-request",
+        body={"outcome": "done", "verificationId": verification_id},
+        claims=OPERATOR,
+        path_params={"requestId": request_id},
+    )
+    done = call("rights", event)
     assert done.status == 200, done.body
     profile = call("profile", api_event("get-profile", claims=_claims(member_id)))
     assert (profile.body["phone"], profile.body["name"]) == ("01055500002", person.name)
