@@ -10,10 +10,12 @@ from typing import Any
 
 from partnercenter.clock import iso, parse_iso
 from partnercenter.dal import verifications as verifications_dal
+from partnercenter.dal.processing_suspensions import ProcessingSuspension, suspend_if_member
 from partnercenter.rights.requests import PrivacyRequestFiling, file_request, get_request
 from tests.integration.member_steps import Person, verified
 from tests.integration.member_steps import active_member as signed_up_member
 from tests.integration.retention_support import (
+    Hook,
     can_sign_in,
     destruction_records_of,
     make_active_member,
@@ -152,6 +154,20 @@ def test_a_processing_suspension_refuses_optional_uses_only(aws_stack) -> None:
     other = active_member()
     _consent_to_provision(other.member_id)
     assert _provision(other.member_id, "consent").status == 201
+
+
+def test_a_suspension_recorded_while_a_provision_commits_refuses_it(aws_stack) -> None:
+    # R-RIGHT-3 (처리정지), R-USE-2: the gate holds at the commit, not only at the read.
+    member = active_member()
+    _consent_to_provision(member.member_id)
+    rival = ProcessingSuspension(iso(datetime.now(UTC)), "request-answered-meanwhile")
+    hook = Hook("TransactWriteItems", lambda: suspend_if_member(member.member_id, rival))
+    hook.install()
+    refused = _provision(member.member_id, "consent")
+    assert hook.fired == 1
+    assert (refused.status, refused.body["code"]) == (409, "PROCESSING_SUSPENDED")
+    mine = call("rights", api_event("rights-disclosures", claims=_claims(member.member_id)))
+    assert mine.body["items"] == []
 
 
 # ---------------------------------------------------------------------------- correct

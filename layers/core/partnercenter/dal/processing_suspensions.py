@@ -15,6 +15,7 @@ from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import to_value
 from partnercenter.dal.members import member_key
+from partnercenter.dal.transactions import Entry
 
 _ATTRIBUTE = "processingSuspension"
 
@@ -59,3 +60,18 @@ def suspend_if_member(member_id: str, suspension: ProcessingSuspension) -> bool:
             return False
         raise
     return True
+
+
+def not_suspended(member_id: str) -> Entry:
+    """Commit only while the member's processing is not suspended (a suspension recorded
+    after the gate read the profile refuses), and the member still exists."""
+    return Entry(
+        {
+            "ConditionCheck": {
+                "TableName": get_settings().members_table,
+                "Key": member_key(member_id),
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#s)",
+                "ExpressionAttributeNames": {"#s": _ATTRIBUTE},
+            }
+        }
+    )

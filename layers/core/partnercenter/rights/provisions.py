@@ -21,11 +21,17 @@ from partnercenter.api import ApiModel, Caller
 from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
+from partnercenter.dal import processing_suspensions
 from partnercenter.dal import provisions as provisions_dal
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.provisions import LegalBasis, ProvisionConsentRecord, ProvisionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
-from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
+from partnercenter.errors import (
+    NotFound,
+    ProcessingSuspended,
+    ProvisionConsentMissing,
+    ValidationFailed,
+)
 from partnercenter.members.processing import refuse_if_processing_suspended
 from partnercenter.members.session import current_member
 from partnercenter.policy import policy_document
@@ -171,6 +177,7 @@ def record_provision(
     if request.legal_basis == "consent":
         consent_at, relied_on = _relied_on_consent(member_id, request, items)
         transaction.add("consent", relied_on)
+        transaction.add("not_suspended", processing_suspensions.not_suspended(member_id))
     provision = ProvisionRecord(
         member_id=member_id,
         provision_id=str(uuid.uuid4()),
@@ -197,6 +204,8 @@ def record_provision(
         if cancelled.failed("consent"):
             # The member changed their consent between our read and the write.
             raise ProvisionConsentMissing() from None
+        if cancelled.failed("not_suspended"):
+            raise ProcessingSuspended() from None  # suspended since the gate read the member
         raise
     return _provision(provision)
 
