@@ -20,6 +20,7 @@ from tests.integration.retention_support import (
     destruction_records_of,
     make_active_member,
     profile_of,
+    withdraw,
 )
 from tests.integration.rights_helpers import OPERATOR, OPERATOR_CALLER, active_member
 from tests.support import api_event, call, claims_for
@@ -104,6 +105,20 @@ def test_a_done_delete_request_withdraws_the_member_naming_the_request(aws_stack
     assert member.phone not in message
     assert member.name not in message
     assert member.login_id not in message
+
+
+def test_a_delete_request_of_a_member_already_withdrawn_is_done_as_it_stands(aws_stack) -> None:
+    # R-RIGHT-3, R-RET-7: the member withdrew meanwhile (or an answer died after its act): done
+    # answers from the committed withdrawal, destroying and recording nothing twice.
+    member = make_active_member()
+    request_id = _file(member.member_id, "delete")
+    assert withdraw(member).status == 200
+    done = _answer(request_id, {"outcome": "done"})
+    assert done.status == 200, done.body
+    assert done.body["state"] == "answered"
+    assert done.body["requesterNotified"] is False  # the phone is gone with the member
+    [record] = destruction_records_of(member.member_id)
+    assert record["reason"] == "withdrawal"
 
 
 def test_a_proxys_delete_request_names_itself_in_the_destruction_record(aws_stack) -> None:
