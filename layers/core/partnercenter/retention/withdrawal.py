@@ -12,7 +12,8 @@ Two entry points share that one withdrawal: the member's own request (``withdraw
 operator acting on the member's written request, by letter, e-mail or phone (the policy's way
 to withdraw, ``withdraw_on_request``); the latter is recorded as the operator's act (access
 record) and its destruction record's reason names the request. A proxy's request is carried
-out only once its proof of agency has been checked (R-RIGHT-4).
+out only once its proof of agency has been checked (R-RIGHT-4). A deletion privacy request
+answered done is carried out through ``withdraw_on_request`` too (``rights.acts``).
 """
 
 from __future__ import annotations

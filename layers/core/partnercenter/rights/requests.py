@@ -5,6 +5,10 @@ Every request is due 10 days after it is received; the operator's queue lists op
 due date, so overdue ones come first. A delay or a refusal must carry its reason and how to
 object (the policy's privacy officer and reporting bodies by default).
 
+An answer acts (``rights.acts``): done on a delete request withdraws the member, on a correct
+request applies a verified correction, on a suspend request suspends optional processing; a
+delay gives a new due date, past which the request is overdue; the member is texted every answer.
+
 A proxy's request shows nothing about the member (not even who the member is) and cannot be
 answered "done" until an operator has checked the evidence of agency. The evidence is kept as
 references to documents (a power of attorney, a seal certificate), never the documents.
