@@ -20,8 +20,8 @@ from partnercenter.api import Caller
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso, parse_iso
 from partnercenter.crypto import FieldCipher
+from partnercenter.dal import member_corrections, transactions
 from partnercenter.dal import members as members_dal
-from partnercenter.dal import transactions
 from partnercenter.dal.privacy_requests import MEMBER, Outcome, PrivacyRequestRecord
 from partnercenter.dal.processing_suspensions import ProcessingSuspension, suspend_if_member
 from partnercenter.dal.sms import SmsRefused, send_sms
@@ -35,7 +35,6 @@ from partnercenter.errors import (
 from partnercenter.hashing import phone_hash
 from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.profile import PROFILE_CHANGE
-from partnercenter.members.records import profile_update
 from partnercenter.members.vault import open_personal_fields
 from partnercenter.notices.campaigns import SENDER_TAG, korean_mobile_e164
 from partnercenter.observability import logger
@@ -105,21 +104,20 @@ def correct_member(
             "stays open.",
             fields=["verificationId"],
         )
-    member = members_dal.get_member(filed.member_id)
-    if member is None:
+    target = member_corrections.correction_target(filed.member_id)
+    if target is None:
         raise NotFound(DATA_GONE)
     verification = load_for_use(verification_id, PROFILE_CHANGE, now, member_id=filed.member_id)
-    if verification.person_hash != member["personHash"]:
+    if verification.person_hash != target.person_hash:
         raise IdentityMismatch("The verification is of another person than the member.")
-    values: dict[str, str] = {
-        "verifiedAt": verification.verified_at,
-        "vendor": verification.vendor,
-    }
-    if verification.name is not None:
-        values["nameEnc"] = cipher.seal("name", verification.name)
-    if verification.phone is not None:
-        values["phoneEnc"] = cipher.seal("phone", verification.phone)
-        values["phoneHash"] = phone_hash(verification.phone)
+    name, phone = verification.name, verification.phone
+    correction = member_corrections.Correction(
+        verified_at=verification.verified_at,
+        vendor=verification.vendor,
+        name_enc=None if name is None else cipher.seal("name", name),
+        phone_enc=None if phone is None else cipher.seal("phone", phone),
+        phone_hash=None if phone is None else phone_hash(phone),
+    )
     record_access(
         actor=operator.member_id,
         actor_role="operator",
@@ -128,10 +126,7 @@ def correct_member(
         source_ip=operator.source_ip,
     )
     transaction = transactions.Transaction()
-    transaction.add(
-        "profile",
-        transactions.Entry(profile_update(filed.member_id, int(member["version"]), values)),
-    )
+    transaction.add("profile", member_corrections.correction_entry(target, correction))
     transaction.add("verification", transactions.Entry(consume_entry(verification, now)))
     try:
         transaction.commit()
