@@ -82,8 +82,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ("post", "/members/me/consents"): OperationDoc(
         "Agree to a policy version, or change marketing consent",
         "After a material policy change, member routes answer POLICY_CONSENT_REQUIRED until "
-        "the member agrees to the current version; marketing is opt-in only. "
-        "R-COL-2, R-NOT-1, R-ADV-1.",
+        "the member agrees to the current version; marketing is opt-in only, and turning it on "
+        "during a processing suspension (처리정지) answers 409 PROCESSING_SUSPENDED. "
+        "R-COL-2, R-NOT-1, R-ADV-1, R-RIGHT-3.",
         "post-consents",
     ),
     ("get", "/members/me/disclosures"): OperationDoc(
@@ -173,7 +174,9 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("post", "/admin/members/{memberId}/provisions"): OperationDoc(
         "Record a third-party provision",
-        "Needs the member's consent to it, or fee settlement or a statute as its basis. R-USE-2.",
+        "Needs the member's consent to it, or fee settlement or a statute as its basis. A "
+        "consent-based provision during the member's processing suspension (처리정지) answers "
+        "409 PROCESSING_SUSPENDED; the other bases are not optional and go on. R-USE-2, R-RIGHT-3.",
         "admin-record-provision",
     ),
     ("get", "/admin/members/{memberId}/sanctions"): OperationDoc(
@@ -231,7 +234,15 @@ OPERATIONS: dict[tuple[str, str], OperationDoc] = {
     ),
     ("post", "/admin/privacy-requests/{requestId}/answer"): OperationDoc(
         "Answer a privacy request",
-        "A delay or refusal states why and how to object. R-RIGHT-3.",
+        "The answer does the work: `done` on a delete request withdraws the member as the "
+        "operator withdrawal does (its destruction record's runId is "
+        "`withdrawal-privacy-request-{requestId}`); on a correct request it applies the name "
+        "and phone of the member's new identity verification (`verificationId`, 422 without "
+        "one, the request staying open); on a suspend request it suspends optional processing "
+        "(PROCESSING_SUSPENDED). `delayed` gives a new `dueAt` 10 days from the delay, against "
+        "which the request is overdue. A delay or refusal states why and how to object. The "
+        "member is texted every answer (fixed wording and the request id). "
+        "R-RIGHT-1, R-RIGHT-2, R-RIGHT-3, R-RIGHT-4.",
         "admin-answer-privacy-request",
     ),
     ("post", "/admin/privacy-requests/{requestId}/evidence-checked"): OperationDoc(

@@ -158,8 +158,10 @@ def _retained(reached: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, l
 
 def test_only_the_retention_functions_reach_the_retained_table(reached) -> None:
     # R-RET-5, R-USE-1: retained data is reachable only by the code serving its retention reason.
+    # RightsFunction: a deletion request answered done is the withdrawal (rights/acts.py).
     assert set(_retained(reached)) == {
         "WithdrawalFunction",
+        "RightsFunction",
         "RetentionPurgeFunction",
         "HoldsFunction",
         "AdminFunction",
@@ -208,6 +210,7 @@ def test_only_the_retained_data_read_can_decrypt_retained_data_keys(reached) -> 
     direct = {f: {a for a in actions if " via " not in a} for f, actions in uses.items()}
     assert {f: a for f, a in direct.items() if a} == {
         "WithdrawalFunction": {"kms:GenerateDataKey"},
+        "RightsFunction": {"kms:GenerateDataKey"},  # a done deletion request withdraws
         reader: {"kms:Decrypt"},
     }
     assert set(uses) == set(_retained(reached))
@@ -258,9 +261,10 @@ def test_access_records_are_append_only_for_every_writer(reached) -> None:
 
 
 def test_text_messages_go_to_phone_numbers_only(reached) -> None:
-    # Notices are texted to members' phones; no role may publish to a topic or endpoint.
+    # Notices and privacy-request answers (R-RIGHT-3) are texted to members' phones; no role
+    # may publish to a topic or endpoint.
     senders = {f for f, resources in reached.items() if "sns:Publish" in resources.get("*", [])}
-    assert senders == {"NoticesFunction"}
+    assert senders == {"NoticesFunction", "RightsFunction"}
     assert not any(TOPIC in resources for resources in reached.values())
 
 

@@ -187,6 +187,15 @@ class MemberSuspended(PartnerCenterError):
     )
 
 
+class ProcessingSuspended(PartnerCenterError):
+    code = "PROCESSING_SUSPENDED"
+    status = 409
+    default_message = (
+        "The member asked for their data's processing to be suspended: optional uses of their data "
+        "are refused until the suspension ends; uses the law requires are not affected."
+    )
+
+
 class MfaRequired(PartnerCenterError):
     code = "MFA_REQUIRED"
     status = 401

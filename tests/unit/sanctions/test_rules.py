@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from partnercenter.dal.members import MemberRecord
 from partnercenter.dal.notices import NoticeRecord
 from partnercenter.dal.sanctions import SanctionRecord
-from partnercenter.notices.campaigns import compose, korean_mobile_e164
+from partnercenter.dal.sms import korean_mobile_e164
+from partnercenter.notices.campaigns import compose
 from partnercenter.sanctions.rules import effective_end, is_suspended, record_expiry_epoch
 from tests.unit.records import a_member_record
 

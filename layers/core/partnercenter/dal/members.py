@@ -49,6 +49,15 @@ class MemberConsents:
     marketing: MarketingConsent
 
 
+@dataclass(frozen=True)
+class ProcessingSuspension:
+    """Since when, and on which privacy request, optional processing of the member is halted
+    (처리정지); ``dal.processing_suspensions`` records it."""
+
+    since: str
+    privacy_request_id: str
+
+
 @dataclass(frozen=True, repr=False)
 class MemberRecord:
     """A member's profile item. The three personal items are ciphertexts under the member's
@@ -74,6 +83,8 @@ class MemberRecord:
     sanctions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # The Cognito intent the profile carries while an operation changes the account.
     cognito_intent: str | None = None
+    # On the profile, so every route that reads the member reads it too (no extra call).
+    processing_suspension: ProcessingSuspension | None = None
 
     def __repr__(self) -> str:
         return f"MemberRecord({self.member_id!r}, status={self.status!r})"
@@ -135,6 +146,7 @@ class MemberPage:
     last_key: dict[str, Any] | None
 
 
+SUSPENSION_ATTRIBUTE = "processingSuspension"
 _ATTRIBUTE_FIELDS = {
     "memberId": "member_id",
     "status": "status",
@@ -180,8 +192,14 @@ def member_record(values: Mapping[str, Any]) -> MemberRecord:
     known["version"] = int(known["version"])
     known["signed_out_at"] = int(known.get("signed_out_at") or 0)
     known.setdefault("phone_hash", None)
+    suspension = values.get(SUSPENSION_ATTRIBUTE)
     return MemberRecord(
         **known,
+        processing_suspension=(
+            ProcessingSuspension(str(suspension["since"]), str(suspension["requestId"]))
+            if suspension
+            else None
+        ),
         consents=MemberConsents(
             required=RequiredConsent(
                 policy_version=str(required["policyVersion"]),

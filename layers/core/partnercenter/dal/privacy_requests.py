@@ -261,11 +261,17 @@ def check_evidence_once(request_id: str, at: str, by: str) -> PrivacyRequestReco
 
 
 def answer_if_open(
-    request_id: str, answer: AnswerRecord, state: RequestState, *, agency_checked: bool
+    request_id: str,
+    answer: AnswerRecord,
+    state: RequestState,
+    *,
+    agency_checked: bool,
+    due_at: str | None = None,
 ) -> PrivacyRequestRecord | None:
     """Append ``answer`` and move the request to ``state`` while it is open or delayed;
     ``agency_checked``: also only if it is the member's own or its agency was checked (so a
-    proxy's request is never done before its evidence is, R-RIGHT-4). None if the request moved
+    proxy's request is never done before its evidence is, R-RIGHT-4); ``due_at``: the new due
+    date a delay gives (R-RIGHT-3), which also re-sorts the queue. None if the request moved
     on meanwhile."""
     condition = "#state IN (:open, :delayed)"
     names = {"#state": "state", "#answers": "answers"}
@@ -281,4 +287,8 @@ def answer_if_open(
         names.update({"#channel": "channel", "#checked": "evidenceCheckedAt"})
         values[":member"] = MEMBER
     sets = ["#state = :next", "#answers = list_append(if_not_exists(#answers, :none), :answer)"]
+    if due_at is not None:
+        sets.append("#due = :due")
+        names["#due"] = "dueAt"
+        values[":due"] = due_at
     return _update(request_id, _Update(sets, condition, names, values))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from partnercenter.dal.aws import client
 
+# The sender every text names first, so members know it is this portal's.
+SENDER_TAG = "[티켓파트너센터]"
 # Notices members must receive are transactional, not promotional (R-ADV-1 does not apply).
 _TRANSACTIONAL = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
 
@@ -18,6 +20,11 @@ class SmsRefused(Exception):
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(code)
+
+
+def korean_mobile_e164(phone: str) -> str:
+    """``01012345678`` -> ``+821012345678`` (R-COL-1 keeps Korean mobile numbers as digits)."""
+    return "+82" + phone[1:]
 
 
 def send_sms(phone_e164: str, message: str) -> str:

@@ -21,6 +21,7 @@ from partnercenter.dal.members import (
     RequiredConsent,
 )
 from partnercenter.errors import Conflict, ConsentRequired, ValidationFailed
+from partnercenter.members.processing import refuse_if_processing_suspended
 from partnercenter.members.records import consent_record
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import tracer
@@ -86,6 +87,8 @@ def change_consents(
     if change.marketing is not None:
         # Advertising needs this opt-in beforehand (R-ADV-1); opting out is as easy.
         kind, agreed = "marketing", change.marketing
+        if agreed:
+            refuse_if_processing_suspended(member)  # 처리정지 halts marketing; opting out stays
         marketing = MarketingConsent(agreed=agreed, at=iso(now), channel=CHANNEL)
         consents = MemberConsents(required=consents.required, marketing=marketing)
         version = consents.required.policy_version

@@ -45,7 +45,7 @@ from partnercenter.dal.notices import (
     NoticeRecord,
     NoticeState,
 )
-from partnercenter.dal.sms import SmsRefused, send_sms
+from partnercenter.dal.sms import SENDER_TAG, SmsRefused, korean_mobile_e164, send_sms
 from partnercenter.errors import NotFound, NoticeTooShort, ValidationFailed
 from partnercenter.hashing import subject_pseudonym
 from partnercenter.members.vault import member_cipher
@@ -61,7 +61,6 @@ from partnercenter.observability import logger, tracer
 from partnercenter.policy import CURRENT_VERSION, packaged_document
 
 CHANNEL = "sms"
-SENDER_TAG = "[티켓파트너센터]"
 AUDIENCE_PAGE = 100
 RESUME_BATCH = 25
 RESUME_GRACE = timedelta(minutes=1)
@@ -249,11 +248,6 @@ def _audience_page(notice: NoticeRecord, cursor: str | None) -> tuple[list[str],
     start = int(cursor or 0)
     end = start + AUDIENCE_PAGE
     return list(listed[start:end]), str(end) if end < len(listed) else None
-
-
-def korean_mobile_e164(phone: str) -> str:
-    """``01012345678`` -> ``+821012345678`` (R-COL-1 keeps Korean mobile numbers as digits)."""
-    return "+82" + phone[1:]
 
 
 def _deliver_one(notice: NoticeRecord, member_id: str, message: str) -> None:

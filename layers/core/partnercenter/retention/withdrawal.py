@@ -12,7 +12,8 @@ Two entry points share that one withdrawal: the member's own request (``withdraw
 operator acting on the member's written request, by letter, e-mail or phone (the policy's way
 to withdraw, ``withdraw_on_request``); the latter is recorded as the operator's act (access
 record) and its destruction record's reason names the request. A proxy's request is carried
-out only once its proof of agency has been checked (R-RIGHT-4).
+out only once its proof of agency has been checked (R-RIGHT-4). A deletion privacy request
+answered done is carried out through ``withdraw_on_request`` too (``rights.acts``).
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class ProxyReference(ApiModel):
 class WrittenWithdrawalRequest(ApiModel):
     """The member's (or their proxy's) written request, as the staff received it."""
 
-    channel: Literal["letter", "email", "phone"]
+    # "portal": a deletion request the member filed signed in (POST /members/me/privacy-requests).
+    channel: Literal["letter", "email", "phone", "portal"]
     received_at: AwareDatetime
     # Who checked the requester's identity or agency: a staff id, never a name or an address.
     identity_checked_by: Identifier

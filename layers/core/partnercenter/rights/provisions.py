@@ -20,11 +20,18 @@ from pydantic import Field, StringConstraints
 from partnercenter.audit.access_records import record_access, record_own_access
 from partnercenter.clock import iso
 from partnercenter.dal import members as members_dal
+from partnercenter.dal import processing_suspensions
 from partnercenter.dal import provisions as provisions_dal
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.dal.provisions import LegalBasis, ProvisionConsentRecord, ProvisionRecord
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
-from partnercenter.errors import NotFound, ProvisionConsentMissing, ValidationFailed
+from partnercenter.errors import (
+    NotFound,
+    ProcessingSuspended,
+    ProvisionConsentMissing,
+    ValidationFailed,
+)
+from partnercenter.members.processing import refuse_if_processing_suspended
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
@@ -152,8 +159,12 @@ def _check_provision(member_id: str, request: ProvisionRequest) -> tuple[str, ..
         raise ValidationFailed(
             "Name the statute exactly when the legal basis is a statute.", fields=["statute"]
         )
-    if members_dal.get_member(member_id) is None:
+    member = members_dal.get_member(member_id)
+    if member is None:
         raise NotFound("No such member.")
+    if request.legal_basis == "consent":
+        # R-RIGHT-3 (처리정지): consent-based provision is optional; a statute's is not.
+        refuse_if_processing_suspended(member)
     return items
 
 
@@ -167,6 +178,7 @@ def record_provision(
     if request.legal_basis == "consent":
         consent_at, relied_on = _relied_on_consent(member_id, request, items)
         transaction.add("consent", relied_on)
+        transaction.add("not_suspended", processing_suspensions.not_suspended(member_id))
     provision = ProvisionRecord(
         member_id=member_id,
         provision_id=str(uuid.uuid4()),
@@ -193,6 +205,8 @@ def record_provision(
         if cancelled.failed("consent"):
             # The member changed their consent between our read and the write.
             raise ProvisionConsentMissing() from None
+        if cancelled.failed("not_suspended"):
+            raise ProcessingSuspended() from None  # suspended since the gate read the member
         raise
     return _provision(provision)
 

@@ -5,6 +5,10 @@ Every request is due 10 days after it is received; the operator's queue lists op
 due date, so overdue ones come first. A delay or a refusal must carry its reason and how to
 object (the policy's privacy officer and reporting bodies by default).
 
+An answer acts (``rights.acts``): done on a delete request withdraws the member, on a correct
+request applies a verified correction, on a suspend request suspends optional processing; a
+delay gives a new due date, past which the request is overdue; the member is texted every answer.
+
 A proxy's request shows nothing about the member (not even who the member is) and cannot be
 answered "done" until an operator has checked the evidence of agency. The evidence is kept as
 references to documents (a power of attorney, a seal certificate), never the documents.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -57,6 +62,7 @@ from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
+from partnercenter.rights import acts
 from partnercenter.rights.provisions import Provision, provisions_of
 
 # By law a request is answered within 10 days of its receipt (R-RIGHT-3).
@@ -96,6 +102,13 @@ class Answer(ApiModel):
     outcome: Outcome
     reason: FreeText | None = None
     objection_path: FreeText | None = None
+    verification_id: Annotated[str | None, Field(min_length=1, max_length=64)] = Field(
+        default=None,
+        description=(
+            "A done correct request: the member's new identity verification, whose verified "
+            "name and phone become the profile's (R-RIGHT-1)."
+        ),
+    )
 
 
 class AnswerGiven(ApiModel):
@@ -147,6 +160,13 @@ class Disclosure(ApiModel):
 
 class AnswerResult(PrivacyRequest):
     disclosure: Disclosure | None = None
+    requester_notified: bool = Field(
+        default=False,
+        description=(
+            "Whether the member was texted that their request was answered (a proxy is "
+            "answered by the channel their request came through)."
+        ),
+    )
 
 
 def default_objection_path() -> str:
@@ -205,7 +225,8 @@ def _view(
         state=filed.state,
         received_at=filed.received_at,
         due_at=filed.due_at,
-        overdue=filed.state == OPEN and now > parse_iso(filed.due_at),
+        # A delayed request is overdue past the due date its delay gave (R-RIGHT-3).
+        overdue=filed.state != ANSWERED and now > parse_iso(filed.due_at),
         member_data_withheld=withhold,
         member_id=None if withhold else filed.member_id,
         details=_open(opener, filed.request_id, "details", filed.details_enc),
@@ -356,21 +377,32 @@ _NEXT_STATE: dict[Outcome, RequestState] = {
     "delayed": DELAYED,
     "refused": ANSWERED,
 }
-# After a "done" answer is stored: what it carries out for the request's kind. Each is made
-# (and checks it can be carried out) before anything is stored.
+# After a "done" answer is stored: what it still hands back (a view's disclosure). The act
+# itself (rights.acts) is done before the answer is stored, and checked before it is done.
 _Carry = Callable[[Caller], Disclosure | None]
-_DATA_GONE = "The member's data is no longer held; refuse the request with that reason."
+
+
+@dataclass(frozen=True)
+class _Acting:
+    """A done answer about to be carried out."""
+
+    operator: Caller
+    filed: PrivacyRequestRecord
+    answer: Answer
+    cipher: FieldCipher | None
+    now: datetime
 
 
 def _nothing_more(_operator: Caller) -> Disclosure | None:
     return None
 
 
-def _prepare_view(filed: PrivacyRequestRecord, cipher: FieldCipher) -> _Carry:
+def _prepare_view(acting: _Acting) -> _Carry:
     """A view done discloses the member's data as held: it must still be held."""
+    filed, cipher = acting.filed, acting.cipher
     member = members_dal.get_member(filed.member_id)
-    if member is None:
-        raise NotFound(_DATA_GONE)
+    if member is None or cipher is None:
+        raise NotFound(acts.DATA_GONE)
 
     def disclose(operator: Caller) -> Disclosure:
         _record(operator, "operator", filed.member_id, "disclose_member_data")
@@ -379,21 +411,41 @@ def _prepare_view(filed: PrivacyRequestRecord, cipher: FieldCipher) -> _Carry:
     return disclose
 
 
-_PREPARE_DONE: dict[RequestKind, Callable[[PrivacyRequestRecord, FieldCipher], _Carry]] = {
+def _delete(acting: _Acting) -> _Carry:
+    acts.delete_member(acting.operator, acting.filed, acting.now)
+    return _nothing_more
+
+
+def _correct(acting: _Acting) -> _Carry:
+    if acting.cipher is None:
+        raise NotFound(acts.DATA_GONE)
+    acts.correct_member(
+        acting.operator, acting.filed, acting.cipher, acting.answer.verification_id, acting.now
+    )
+    return _nothing_more
+
+
+def _suspend(acting: _Acting) -> _Carry:
+    acts.suspend_processing(acting.filed, acting.now)
+    return _nothing_more
+
+
+_PREPARE_DONE: dict[RequestKind, Callable[[_Acting], _Carry]] = {
     "view": _prepare_view,
+    "delete": _delete,
+    "correct": _correct,
+    "suspend": _suspend,
 }
 
 
-def _prepare(filed: PrivacyRequestRecord, answer: Answer, cipher: FieldCipher | None) -> _Carry:
-    """Refuse a done answer the request cannot take; what it carries out once stored."""
-    if answer.outcome != "done":
+def _prepare(acting: _Acting) -> _Carry:
+    """Refuse a done answer the request cannot take, else do its act; what is left to carry
+    out once the answer is stored."""
+    if acting.answer.outcome != "done":
         return _nothing_more
-    if filed.agency_unchecked:
+    if acting.filed.agency_unchecked:
         raise ProxyEvidenceUnchecked()
-    if cipher is None:
-        raise NotFound(_DATA_GONE)
-    prepare = _PREPARE_DONE.get(filed.kind)
-    return prepare(filed, cipher) if prepare else _nothing_more
+    return _PREPARE_DONE[acting.filed.kind](acting)
 
 
 def _given(
@@ -417,11 +469,20 @@ def _given(
     )
 
 
+def _new_due_at(filed: PrivacyRequestRecord, answer: Answer, now: datetime) -> str | None:
+    """R-RIGHT-3: a delay gives the request one more legal period from the delay's notice, never
+    an earlier date; the request is overdue past it like any other."""
+    if answer.outcome != "delayed":
+        return None
+    return iso(max(parse_iso(filed.due_at), now + ANSWER_WITHIN))
+
+
 @tracer.capture_method(capture_response=False)  # the answer may hold personal data
 def answer_request(
     operator: Caller, request_id: str, answer: Answer, now: datetime
 ) -> AnswerResult:
-    """Done, delayed or refused; a delay or refusal says why and how to object (R-RIGHT-3)."""
+    """Done, delayed or refused; a delay or refusal says why and how to object (R-RIGHT-3).
+    A done answer does what was asked (rights.acts); the requester is texted every answer."""
     if answer.outcome != "done" and answer.reason is None:
         raise ValidationFailed(
             "A delayed or refused answer must give its reason.", fields=["reason"]
@@ -430,18 +491,24 @@ def answer_request(
     if filed.state == ANSWERED:
         raise Conflict("This request was already answered.")
     cipher = member_cipher(filed.member_id)
-    carry_out = _prepare(filed, answer, cipher)
+    phone = acts.requester_phone(operator, filed, cipher)  # before a deletion destroys it
+    carry_out = _prepare(_Acting(operator, filed, answer, cipher, now))
     given = _given(filed, answer, cipher, now)
     _record(operator, "operator", filed.member_id, "answer_privacy_request")
     # Atomically: a proxy's request is never done before its evidence is checked.
     answered = requests_dal.answer_if_open(
-        request_id, given, _NEXT_STATE[answer.outcome], agency_checked=answer.outcome == "done"
+        request_id,
+        given,
+        _NEXT_STATE[answer.outcome],
+        agency_checked=answer.outcome == "done",
+        due_at=_new_due_at(filed, answer, now),
     )
     if answered is None:
         raise Conflict("The request changed meanwhile; load it and answer again.")
     view = _view(answered, now, cipher, withhold=answered.agency_unchecked)
     result = AnswerResult.model_validate(view.model_dump())
     result.disclosure = carry_out(operator)
+    result.requester_notified = acts.notify_requester(phone, request_id, answer.outcome)
     return result
 
 
