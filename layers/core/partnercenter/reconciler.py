@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
 from partnercenter.dal import cognito, intents
 from partnercenter.dal.members import ACTIVE, MemberRecord
+from partnercenter.dal.pagination import StartKey
 from partnercenter.models import ApiModel
 from partnercenter.observability import logger, tracer
 from partnercenter.sanctions.rules import is_suspended
@@ -47,7 +47,7 @@ def reconcile(now: datetime, out_of_time: Callable[[], bool]) -> ReconcileReport
     """Settle every intent older than the in-flight window, oldest first, until out of time."""
     report = ReconcileReport()
     before = iso_micro(now - intents.IN_FLIGHT_WINDOW)
-    start_key: dict[str, Any] | None = None
+    start_key: StartKey | None = None
     for _ in range(_MAX_PAGES):
         keys, start_key = intents.stale_page(before, PAGE_SIZE, start_key)
         for key in keys:

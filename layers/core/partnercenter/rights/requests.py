@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
@@ -154,7 +154,7 @@ class Disclosure(ApiModel):
     phone: str
     status: str
     verified_at: str | None = None
-    consents: dict[str, Any]
+    consents: ConsentState
     provisions: list[Provision]
 
 
@@ -521,6 +521,6 @@ def _disclosure(member: MemberRecord, cipher: FieldCipher) -> Disclosure:
         phone=fields.phone,
         status=member.status,
         verified_at=member.verified_at,
-        consents=ConsentState.of(member.consents).model_dump(by_alias=True),
+        consents=ConsentState.of(member.consents),
         provisions=provisions_of(member.member_id, DISCLOSED_PROVISIONS, None).items,
     )
