@@ -125,13 +125,15 @@ def _aws_managed_policies() -> dict[str, Any]:
     return dict(json.loads(aws_managed_policies_data))
 
 
-def _managed_policy_statements(arn: str) -> list[dict[str, Any]]:
-    """An AWS-managed policy's statements, from the copy moto ships."""
+@cache
+def _managed_policy_statements(arn: str) -> tuple[Mapping[str, Any], ...]:
+    """An AWS-managed policy's statements, from the copy moto ships (the same in every world:
+    read once per process; nothing changes a role's statements)."""
     name = arn.rsplit("/", 1)[-1]
     policies = _aws_managed_policies()
     if not arn.startswith("arn:aws:iam::aws:policy/") or name not in policies:
         raise IamCheckError(f"unknown managed policy {arn}")
-    return _statements_of(policies[name]["Document"])
+    return tuple(_statements_of(policies[name]["Document"]))
 
 
 def _statements_of(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -166,8 +168,8 @@ def function_roles(
             for policy in role.get("Policies", [])
             for statement in _statements_of(provisioned.resolve(policy["PolicyDocument"]))
         ]
-        managed = [
-            statement
+        managed: list[dict[str, Any]] = [
+            dict(statement)
             for arn in provisioned.resolve(role.get("ManagedPolicyArns", []))
             for statement in _managed_policy_statements(str(arn))
         ]
