@@ -68,7 +68,7 @@ def withdraw(
     settings = get_settings()
     client("dynamodb").transact_write_items(
         TransactItems=[
-            key.put,
+            key.put.item,
             {"Put": {"TableName": settings.retained_table, "Item": to_item(record)}},
             {"Put": {"TableName": settings.holds_table, "Item": to_item(hold)}},
         ]

@@ -147,7 +147,7 @@ def test_the_gate_follows_an_injected_clock(aws_stack) -> None:
     # R-NOT-1: published 30 days ahead, the gate closes for a clock 31 days later.
     member = active_member()
     assert _publish("2027-material", 30, True).status == 201
-    assert current_member(member.caller)["memberId"] == member.member_id
+    assert current_member(member.caller).member_id == member.member_id
     later = datetime.now(UTC) + timedelta(days=31)
     with pytest.raises(PolicyConsentRequired):
         current_member(member.caller, now=later)

@@ -213,7 +213,9 @@ def test_a_done_correct_request_applies_the_verified_correction(aws_stack) -> No
     assert done.status == 200, done.body
     profile = call("profile", api_event("get-profile", claims=_claims(member_id)))
     assert (profile.body["phone"], profile.body["name"]) == ("01055500002", person.name)
-    assert verifications_dal.get(verification_id)["status"] == "CONSUMED"  # type: ignore[index]
+    consumed = verifications_dal.get(verification_id)
+    assert consumed is not None
+    assert consumed.status == "CONSUMED"
 
 
 # ---------------------------------------------------------------------------- delay
