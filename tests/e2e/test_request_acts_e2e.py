@@ -38,7 +38,6 @@ def in_stack(local_stack: LocalStack) -> Iterator[None]:
 
 def _member(stack: LocalStack) -> tuple[str, str, str]:
     """An active member who can sign in: (login id, member id, id token)."""
-    from partnercenter.dal.aws import client
     from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
     from partnercenter.policy import CURRENT_VERSION
 
@@ -64,7 +63,7 @@ def _member(stack: LocalStack) -> tuple[str, str, str]:
             status=ACTIVE,
         )
     )
-    client("dynamodb").transact_write_items(TransactItems=writes.items)
+    writes.transaction().commit()
     return login_id, member_id, stack.sign_in(login_id, PASSWORD)
 
 

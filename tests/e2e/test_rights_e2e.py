@@ -255,5 +255,5 @@ def test_policy_notice_periods_and_the_consent_gate(
     change_consents(
         caller, unconsented, ConsentChange(policy_version="e2e-material", agreed=True), now=later
     )
-    assert current_member(caller, now=later)["memberId"] == people["memberId"]
+    assert current_member(caller, now=later).member_id == people["memberId"]
     assert os.environ["AWS_ENDPOINT_URL"] == local_stack.aws_url  # all of it against the stack
