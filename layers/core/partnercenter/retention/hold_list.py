@@ -10,33 +10,16 @@ from partnercenter.dal.holds import HoldRecord
 from partnercenter.dal.member_presence import has_profile
 from partnercenter.errors import NotFound
 from partnercenter.models import ApiModel, Caller
-from partnercenter.retention.holds import load_holds
+from partnercenter.retention.holds import HoldView, load_holds
 
 
-class HoldListItem(ApiModel):
-    hold_id: str
-    kind: str
-    reason: str
-    items: list[str]
-    start_at: str
-    until: str | None
-    statute: str | None
+class HoldListItem(HoldView):
     released: bool
-    released_at: str | None
 
     @classmethod
     def of(cls, hold: HoldRecord) -> HoldListItem:
-        return cls(
-            hold_id=hold.hold_id,
-            kind=hold.kind,
-            reason=hold.reason,
-            items=list(hold.items),
-            start_at=hold.start_at,
-            until=hold.until,
-            statute=hold.statute,
-            released=hold.released_at is not None,
-            released_at=hold.released_at,
-        )
+        view = HoldView.of(hold).model_dump()
+        return cls(**view, released=hold.released_at is not None)
 
 
 class HoldList(ApiModel):
@@ -46,7 +29,7 @@ class HoldList(ApiModel):
 def list_holds(operator: Caller, member_id: str) -> HoldList:
     """The member's holds, oldest first; 404 for a member with neither profile nor holds
     (a withdrawn member keeps at least the automatic hold until the purge)."""
-    del operator  # app.operator() checked the role; holds touch no personal data
+    del operator  # the route's gate confirmed the operator; holds hold no personal data
     holds, _ = load_holds(member_id)
     if not holds and not has_profile(member_id):
         raise NotFound("No member or retained subject with this id.")
