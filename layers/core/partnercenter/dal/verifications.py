@@ -67,7 +67,7 @@ _ATTRIBUTES = {
     "member_id": "memberId",
     "vendor": "vendor",
     "vendor_tx_id": "vendorTxId",
-    "secret_hash": "secretHash",
+    "secret_hash": "secretHash",  # nosec B105 - an attribute name, not a secret
     "created_at": "createdAt",
     "expires_at": "expiresAt",
     "expires_at_epoch": "expiresAtEpoch",
