@@ -17,7 +17,7 @@ ENV ?= dev
 SAM_PATH = PATH="$(dir $(PYTHON)):$$PATH"
 .DEFAULT_GOAL := help
 
-.PHONY: help dev demo operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration e2e bench openapi deploy smoke clean
+.PHONY: help dev demo operator test lint format typecheck cfn-lint sam-validate sam-build security pytest unit integration functional e2e bench openapi deploy smoke clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ unit: $(STAMP) ## Unit tests only
 
 integration: $(STAMP) ## Integration tests only
 	$(BIN)/python -m pytest tests/integration
+
+functional: $(STAMP) ## Call budgets: each route's AWS round trips, counted on moto
+	$(BIN)/python -m pytest tests/functional
 
 e2e: $(STAMP) ## End-to-end tests against the local stack
 	$(BIN)/python -m pytest tests/e2e

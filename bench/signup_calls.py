@@ -1,9 +1,7 @@
 """AWS calls per request for signup and GET /members/me, counted with botocore event hooks.
 
-In process against moto built from the template (the same as the integration tests). Every
-boto3 client the code creates comes from the default session, so one ``before-call`` hook on
-that session sees every call; an ``after-call`` hook counts the DynamoDB items each call read
-(moto reports no real capacity units, see docs/design: count calls and items instead).
+In process against moto built from the template (the same as the integration tests), with the
+counter the call budgets use (tests/aws_calls.py; the budgets are pinned in tests/functional).
 """
 
 from __future__ import annotations
@@ -14,33 +12,10 @@ import sys
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from bench import REGION, aws_environment
-
-
-class CallCounter:
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.items_read = 0
-
-    def before(self, event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
-        self.calls[f"{service}.{operation}"] += 1
-
-    def after(self, parsed: dict[str, Any], **_: Any) -> None:
-        if "Item" in parsed:
-            self.items_read += 1
-        self.items_read += len(parsed.get("Items", []))
-
-    def measure(self, action: Callable[[], Any]) -> tuple[Counter[str], int]:
-        """The calls ``action`` made, and nothing before or after it."""
-        self.calls, self.items_read = Counter(), 0
-        action()
-        measured = Counter(self.calls), self.items_read
-        self.calls, self.items_read = Counter(), 0
-        return measured
+from tests.aws_calls import CallCounter, counting_calls
 
 
 def _report(label: str, calls: Counter[str], items: int) -> None:
@@ -74,17 +49,16 @@ def main(argv: list[str]) -> None:
         warnings.filterwarnings("ignore", message="No application metrics")
 
         from partnercenter.config import get_settings
-        from partnercenter.dal import aws
+        from tests.functional.operators import enrol_operators
 
         get_settings.cache_clear()
-        aws.reset()
-        counter = CallCounter()
-        # The code's clients come from the default session and inherit its hooks.
-        boto3.setup_default_session(region_name=REGION)
-        session_events = boto3.DEFAULT_SESSION.events
-        session_events.register("before-call", counter.before)
-        session_events.register("after-call.dynamodb", counter.after)
-        _run(counter, max(1, args.requests))
+        enrol_operators(
+            boto3.client("cognito-idp", region_name=REGION),
+            os.environ["OPERATOR_POOL_ID"],
+            provisioned.physical_id("OperatorPoolClient"),
+        )
+        with counting_calls(REGION) as counter:
+            _run(counter, max(1, args.requests))
 
 
 def _run(counter: CallCounter, warm_requests: int) -> None:
@@ -115,6 +89,8 @@ def _run(counter: CallCounter, warm_requests: int) -> None:
 
     for member_id in member_ids:
         assert decide(member_id, "approve").status == 200
+    warm_up = call("profile", api_event("get-profile", claims=claims_for(member_ids[0])))
+    assert warm_up.status == 200, warm_up.body  # the profile function's container, warmed
     views: list[tuple[Counter[str], int]] = []
     for member_id in member_ids:
         event = api_event("get-profile", claims=claims_for(member_id))

@@ -96,16 +96,43 @@ def test_no_personal_data_is_shown_when_its_access_record_cannot_be_written(
                 "PutItem",
             )
 
+    def head_always_taken_along(params: dict[str, Any], **_: Any) -> None:
+        # The same race lost when the usage record rides along (one transaction).
+        puts = [entry.get("Put", {}) for entry in params["TransactItems"]]
+        if any(put.get("TableName") == table for put in puts):
+            reasons = [
+                {"Code": "ConditionalCheckFailed" if put.get("TableName") == table else "None"}
+                for put in puts
+            ]
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "seq taken"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+
     events = client("dynamodb").meta.events
     events.register("provide-client-params.dynamodb.PutItem", head_always_taken)
+    events.register("provide-client-params.dynamodb.TransactWriteItems", head_always_taken_along)
     try:
         result = _get(member_id)
     finally:
         events.unregister("provide-client-params.dynamodb.PutItem", head_always_taken)
+        events.unregister(
+            "provide-client-params.dynamodb.TransactWriteItems", head_always_taken_along
+        )
     assert result.status >= 500
     assert set(result.body) == {"code", "message", "requestId"}
     assert person.name not in json.dumps(result.body, ensure_ascii=False)
     assert person.phone not in json.dumps(result.body)
+    # R-COL-5: the usage record that was to ride along with the access record is written alone.
+    usage = aws_stack.client("dynamodb").query(
+        TableName=aws_stack.physical_id("UsageRecordsTable"),
+        KeyConditionExpression="memberId = :m",
+        ExpressionAttributeValues={":m": {"S": member_id}},
+    )["Items"]
+    assert [r["route"]["S"] for r in usage] == ["GET /members/me"]
 
 
 def test_every_member_request_leaves_a_usage_record_for_90_days(aws_stack: AwsStack) -> None:

@@ -454,8 +454,9 @@ def test_a_fault_at_any_aws_call_leaves_the_member_untouched_or_fully_withdrawn(
     assert calls_of_a_withdrawal >= 15
     assert seen["untouched"] > 0
     assert seen["withdrawn"] > 0
-    # The commit point is the transaction: every fault before it leaves the member untouched.
-    commit = next(i for i, o in enumerate(outcomes) if o[0] == "TransactWriteItems")
+    # The commit point is the withdrawal's transaction (the last one; the first writes the
+    # access and usage records): every fault before it leaves the member untouched.
+    commit = max(i for i, o in enumerate(outcomes) if o[0] == "TransactWriteItems")
     assert all(state == "untouched" for _, _, state in outcomes[:commit])
     assert all(state == "withdrawn" for _, _, state in outcomes[commit + 1 :])
     assert outcomes[commit][2] == ("withdrawn" if after else "untouched")

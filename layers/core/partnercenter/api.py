@@ -253,8 +253,8 @@ def _template_path(rule: str) -> str:
 
 
 def record_usage(app: PartnerCenterResolver, next_middleware: NextMiddleware) -> Response[str]:
-    """Every member route leaves a usage record (R-COL-5), written before its gate runs so that
-    refused requests are recorded too."""
+    """Every member route leaves a usage record (R-COL-5), refused requests too: it runs
+    around the gate (``partnercenter.usage``)."""
     from partnercenter.usage import record_usage as record
 
     return record(app, next_middleware)

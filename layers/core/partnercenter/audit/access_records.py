@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Literal
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.crypto import chain_mac
-from partnercenter.dal import access_anchors, access_records
+from partnercenter.dal import access_anchors, access_records, usage_records
 from partnercenter.dal.access_anchors import AccessAnchorRecord
 from partnercenter.dal.access_records import AccessRecord
 from partnercenter.dal.aws import get_secret
+from partnercenter.dal.transactions import Entry
 from partnercenter.hashing import subject_pseudonym
 
 if TYPE_CHECKING:
@@ -86,6 +87,28 @@ def record_access(
     names = chain_names()
     # Random rather than a hash of the request: the same spread without plumbing request ids.
     chain = names[secrets.randbelow(len(names))]
+    # The request's usage record (R-COL-5) rides along with its first access record: one round
+    # trip for both. Should no record be written, it goes back to be written alone.
+    usage = usage_records.take_deferred()
+    along = usage_records.put_entry(usage) if usage else None
+    try:
+        return _append(key, chain, names, along, actor, actor_role, subject, action, source_ip)
+    except BaseException:
+        usage_records.defer(usage)
+        raise
+
+
+def _append(
+    key: str,
+    chain: str,
+    names: list[str],
+    along: Entry | None,
+    actor: str,
+    actor_role: str,
+    subject: str,
+    action: str,
+    source_ip: str,
+) -> Place:
     for _ in range(_MAX_ATTEMPTS):
         head = access_records.latest(chain)
         record = AccessRecord(
@@ -99,7 +122,7 @@ def record_access(
             source_ip=source_ip,
             prev_mac=head.mac if head else GENESIS,
         )
-        if access_records.append(sign(key, record)):
+        if access_records.append(sign(key, record), along):
             return Place(chain, record.seq)
         chain = _another(chain, names)
     raise AccessRecordNotWritten()

@@ -12,6 +12,7 @@ from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item, to_item
 from partnercenter.dal.pagination import token_refused
+from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 
 
 def canonical(values: dict[str, Any]) -> str:
@@ -101,16 +102,26 @@ def get(chain: str, seq: int) -> AccessRecord | None:
     return _record(answer["Item"]) if "Item" in answer else None
 
 
-def append(record: AccessRecord) -> bool:
-    """Store ``record`` (it names its chain) unless its seq is taken: another writer won."""
+def append(record: AccessRecord, along: Entry | None = None) -> bool:
+    """Store ``record`` (it names its chain) unless its seq is taken: another writer won.
+    ``along`` is written with it in one transaction, or not at all."""
     from botocore.exceptions import ClientError
 
+    put = {
+        "TableName": get_settings().access_records_table,
+        "Item": to_item(_values(record)),
+        "ConditionExpression": "attribute_not_exists(seq)",
+    }
+    if along is not None:
+        try:
+            Transaction().add("access_record", Entry({"Put": put})).add("along", along).commit()
+        except TransactionCancelled as cancelled:
+            if cancelled.failed("access_record"):
+                return False
+            raise
+        return True
     try:
-        client("dynamodb").put_item(
-            TableName=get_settings().access_records_table,
-            Item=to_item(_values(record)),
-            ConditionExpression="attribute_not_exists(seq)",
-        )
+        client("dynamodb").put_item(**put)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False

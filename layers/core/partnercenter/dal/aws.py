@@ -49,9 +49,12 @@ def get_secret(secret_id: str) -> str:
 
 
 def reset() -> None:
-    """Forget every client (tests start a fresh AWS emulation per test)."""
+    """Forget every client and cached read (tests start a fresh AWS emulation per test)."""
+    from partnercenter.dal.policy_versions import forget_published
+
     client.cache_clear()
     secrets_provider.cache_clear()
+    forget_published()
 
 
 def query_all(params: dict[str, Any], *, max_pages: int) -> list[dict[str, Any]]:

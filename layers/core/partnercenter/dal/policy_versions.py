@@ -6,6 +6,7 @@ returns them in effective order; ``pk = VERSION#<version>`` guards the version's
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,13 @@ from partnercenter.dal.codec import from_item, to_item
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 
 VERSIONS = "VERSIONS"
+
+# Every member route checks the policy in effect (R-NOT-1), so each container reads the list
+# at most once a minute instead of once a request. Safe: a version is announced at least 7 days
+# before it takes effect, so a list a minute old never changes a member route's answer; and a
+# container that publishes forgets its copy at once.
+PUBLISHED_MAX_AGE_SECONDS = 60
+_published: list[tuple[float, list[PolicyVersionRecord]]] = []  # (read at, versions), at most one
 
 
 class VersionTaken(Exception):
@@ -61,7 +69,20 @@ def _record(values: dict[str, Any]) -> PolicyVersionRecord:
 
 
 def published() -> list[PolicyVersionRecord]:
-    """Every published version, latest effective date first (a handful, one Query)."""
+    """Every published version, latest effective date first (a handful, one Query a minute)."""
+    if _published and time.monotonic() - _published[0][0] < PUBLISHED_MAX_AGE_SECONDS:
+        return list(_published[0][1])
+    versions = _read_published()
+    _published[:] = [(time.monotonic(), versions)]
+    return list(versions)
+
+
+def forget_published() -> None:
+    """Drop this container's copy of the list (after a publication; tests' fresh worlds)."""
+    _published.clear()
+
+
+def _read_published() -> list[PolicyVersionRecord]:
     table = get_settings().policy_versions_table
     if not table:
         return []
@@ -102,3 +123,5 @@ def publish(record: PolicyVersionRecord) -> None:
         if cancelled.failed("name_guard"):
             raise VersionTaken() from None
         raise
+    finally:
+        forget_published()

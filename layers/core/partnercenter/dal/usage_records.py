@@ -8,12 +8,14 @@ scanning 90 days of records when it mops up what TTL has not removed yet.
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import to_item
+from partnercenter.dal.transactions import Entry
 
 # Four shards spread one day's writes over four index partitions (no hot partition).
 EXPIRY_SHARDS = 4
@@ -44,8 +46,8 @@ class UsageRecord:
     expires_at_epoch: int
 
 
-def put(record: UsageRecord) -> None:
-    item = {
+def _item(record: UsageRecord) -> dict[str, object]:
+    return {
         "memberId": record.member_id,
         "at": record.at,
         "route": record.route,
@@ -53,4 +55,32 @@ def put(record: UsageRecord) -> None:
         "expiresAtEpoch": record.expires_at_epoch,
         "expiryPartition": expiry_partition(record.expires_at_epoch, record.member_id),
     }
-    client("dynamodb").put_item(TableName=get_settings().usage_records_table, Item=to_item(item))
+
+
+def put(record: UsageRecord) -> None:
+    client("dynamodb").put_item(
+        TableName=get_settings().usage_records_table, Item=to_item(_item(record))
+    )
+
+
+def put_entry(record: UsageRecord) -> Entry:
+    """The record as a transaction's write, to go along with another (one round trip)."""
+    return Entry(
+        {"Put": {"TableName": get_settings().usage_records_table, "Item": to_item(_item(record))}}
+    )
+
+
+# The current request's usage record while it waits to ride along with the request's first
+# access record; whatever is left is written alone when the request ends (usage.record_usage).
+_deferred: ContextVar[UsageRecord | None] = ContextVar("deferred_usage_record", default=None)
+
+
+def defer(record: UsageRecord | None) -> None:
+    _deferred.set(record)
+
+
+def take_deferred() -> UsageRecord | None:
+    """The deferred record, now the caller's to write."""
+    record = _deferred.get()
+    _deferred.set(None)
+    return record
