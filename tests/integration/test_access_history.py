@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from partnercenter.dal.members import get_member
 from partnercenter.hashing import subject_pseudonym
 from partnercenter.rights.export import Export, export, wire_bytes
 from tests.conftest import AwsStack
@@ -200,7 +201,9 @@ def test_each_export_is_an_access_record(aws_stack: AwsStack) -> None:
 def test_the_export_is_bounded_and_says_which_sections_it_cut(aws_stack: AwsStack) -> None:
     # R-RIGHT-1: within Lambda's 6 MB response, and honest about what it left out.
     member = _member_with_one_of_each()
-    whole = export(member.caller)
+    profile = get_member(member.member_id)
+    assert profile is not None
+    whole = export(member.caller, profile)
     assert whole.truncated == []
     # A budget that holds the profile and the consents but nothing more.
     empty = whole.model_copy(
@@ -213,7 +216,7 @@ def test_the_export_is_bounded_and_says_which_sections_it_cut(aws_stack: AwsStac
         }
     )
     tight = wire_bytes(empty) + sum(wire_bytes(c) + 1 for c in whole.consents)
-    cut = export(member.caller, budget=tight)
+    cut = export(member.caller, profile, budget=tight)
     assert cut.truncated == ["privacyRequests", "disclosures", "accessHistory"]
     assert cut.consents == whole.consents
     assert (cut.privacy_requests, cut.disclosures, cut.access_history) == ([], [], [])
