@@ -42,5 +42,5 @@ BUDGETS: dict[str, int] = {
     "POST /members/me/provision-consents": 4,
     "POST /members/me/sign-out": 5,
     "POST /members/me/withdrawal": 18,
-    "GET /privacy-policy": 1,
+    "GET /privacy-policy": 2,
 }

@@ -68,9 +68,10 @@ def _record(values: dict[str, Any]) -> PolicyVersionRecord:
     )
 
 
-def published() -> list[PolicyVersionRecord]:
-    """Every published version, latest effective date first (a handful, one Query a minute)."""
-    if _published and time.monotonic() - _published[0][0] < PUBLISHED_MAX_AGE_SECONDS:
+def published(*, fresh: bool = False) -> list[PolicyVersionRecord]:
+    """Every published version, latest effective date first (a handful, one Query a minute;
+    ``fresh`` reads the table now)."""
+    if not fresh and _published and time.monotonic() - _published[0][0] < PUBLISHED_MAX_AGE_SECONDS:
         return list(_published[0][1])
     versions = _read_published()
     _published[:] = [(time.monotonic(), versions)]

@@ -50,9 +50,9 @@ def _version(record: PolicyVersionRecord) -> PublishedVersion:
     )
 
 
-def published_versions() -> list[PublishedVersion]:
+def published_versions(*, fresh: bool = False) -> list[PublishedVersion]:
     """Every published version, latest effective date first."""
-    return [_version(record) for record in versions_dal.published()]
+    return [_version(record) for record in versions_dal.published(fresh=fresh)]
 
 
 def effective_version(
@@ -105,8 +105,10 @@ def _upcoming(published: PublishedVersion) -> UpcomingVersion:
 
 def policy_as_published(now: datetime, language: str = "en") -> dict[str, Any]:
     """``GET /privacy-policy``: the version in effect, and those announced, not yet effective.
-    In English the document is the rendering; in Korean it also carries the original text."""
-    versions = published_versions()
+    In English the document is the rendering; in Korean it also carries the original text.
+    Read fresh, not from the container's minute-old list: a notice period counts from the
+    publication, so the public notice shows a new version at once (R-NOT-1)."""
+    versions = published_versions(fresh=True)
     effective = effective_version(now, versions)
     document = _document(effective) if effective else dict(packaged_document(CURRENT_VERSION) or {})
     document["language"] = language
