@@ -242,3 +242,37 @@ def purge_at(stack: LocalStack, moment: datetime, *, dry_run: bool = False) -> d
     payload = json.loads(answer["Payload"].read())
     assert "FunctionError" not in answer, payload
     return dict(payload)
+
+
+def seeded_member(
+    stack: LocalStack, login_id: str, password: str, name: str, phone: str, tag: str
+) -> str:
+    """An active member written straight to the stack's tables as signup shapes them, with a
+    Cognito user to sign in as (no vendor round trip); returns the member id. Call it once the
+    process points at the stack (the partnercenter settings read the environment)."""
+    from datetime import UTC, timedelta
+
+    from partnercenter.dal.members import ACTIVE
+    from partnercenter.members.records import NewMember, new_member_writes
+    from partnercenter.policy import CURRENT_VERSION
+
+    stack.create_user(login_id, password)
+    user = stack.client("cognito-idp").admin_get_user(
+        UserPoolId=stack.user_pool_id, Username=login_id
+    )
+    member_id = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+    member = NewMember(
+        member_id=member_id,
+        login_id=login_id,
+        name=name,
+        phone=phone,
+        person_hash=f"{tag}-{member_id}",
+        vendor="kmc",
+        verified_at="2026-11-01T00:00:00Z",
+        policy_version=CURRENT_VERSION,
+        marketing=False,
+        requested_at=datetime.now(UTC) - timedelta(days=30),
+        status=ACTIVE,
+    )
+    new_member_writes(member).transaction().commit()
+    return member_id

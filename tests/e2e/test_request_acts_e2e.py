@@ -38,32 +38,11 @@ def in_stack(local_stack: LocalStack) -> Iterator[None]:
 
 def _member(stack: LocalStack) -> tuple[str, str, str]:
     """An active member who can sign in: (login id, member id, id token)."""
-    from partnercenter.members.records import ACTIVE, NewMember, new_member_writes
-    from partnercenter.policy import CURRENT_VERSION
-
     number = next(_numbers)
     login_id = f"acts.member{number}"
-    stack.create_user(login_id, PASSWORD)
-    user = stack.client("cognito-idp").admin_get_user(
-        UserPoolId=stack.user_pool_id, Username=login_id
+    member_id = lifecycle.seeded_member(
+        stack, login_id, PASSWORD, f"최요청{number}", f"0105560{number:04d}", "e2e-acts"
     )
-    member_id = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
-    writes = new_member_writes(
-        NewMember(
-            member_id=member_id,
-            login_id=login_id,
-            name=f"최요청{number}",
-            phone=f"0105560{number:04d}",
-            person_hash=f"e2e-acts-{member_id}",
-            vendor="kmc",
-            verified_at="2026-11-01T00:00:00Z",
-            policy_version=CURRENT_VERSION,
-            marketing=False,
-            requested_at=datetime.now(UTC) - timedelta(days=30),
-            status=ACTIVE,
-        )
-    )
-    writes.transaction().commit()
     return login_id, member_id, stack.sign_in(login_id, PASSWORD)
 
 

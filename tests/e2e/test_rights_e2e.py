@@ -85,31 +85,9 @@ def in_stack(local_stack: LocalStack) -> Iterator[None]:
 def people(local_stack: LocalStack, in_stack: None) -> dict[str, str]:
     """An operator and an active member (Cognito users; the member's items as signup shapes
     them), signed in: name -> id token, plus the member's id."""
-    from partnercenter.dal.members import ACTIVE
-    from partnercenter.members.records import NewMember, new_member_writes
-    from partnercenter.policy import CURRENT_VERSION
-
-    local_stack.create_user(MEMBER_USER, PASSWORD)
-    user = local_stack.client("cognito-idp").admin_get_user(
-        UserPoolId=local_stack.user_pool_id, Username=MEMBER_USER
+    member_id = lifecycle.seeded_member(
+        local_stack, MEMBER_USER, PASSWORD, NAME, PHONE, "e2e-rights"
     )
-    member_id = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
-    writes = new_member_writes(
-        NewMember(
-            member_id=member_id,
-            login_id=MEMBER_USER,
-            name=NAME,
-            phone=PHONE,
-            person_hash=f"e2e-rights-{member_id}",
-            vendor="kmc",
-            verified_at="2026-11-01T00:00:00Z",
-            policy_version=CURRENT_VERSION,
-            marketing=False,
-            requested_at=datetime.now(UTC) - timedelta(days=30),
-            status=ACTIVE,
-        )
-    )
-    writes.transaction().commit()
     return {
         "operator": lifecycle.operator_token(local_stack),
         "member": local_stack.sign_in(MEMBER_USER, PASSWORD),

@@ -171,6 +171,15 @@ def member_key(member_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": PROFILE}}
 
 
+def has_profile(member_id: str) -> bool:
+    """Whether a member has a profile (any status), without reading it (the operator views'
+    404)."""
+    answer = client("dynamodb").get_item(
+        TableName=get_settings().members_table, Key=member_key(member_id), ProjectionExpression="pk"
+    )
+    return "Item" in answer
+
+
 def login_id_guard_key(login_id_hash: str) -> dict[str, Any]:
     return {"pk": {"S": f"LOGINID#{login_id_hash}"}, "sk": {"S": GUARD}}
 

@@ -7,7 +7,7 @@ access to the member's data; the retained items themselves stay sealed.
 from __future__ import annotations
 
 from partnercenter.dal.holds import HoldRecord
-from partnercenter.dal.member_presence import has_profile
+from partnercenter.dal.members import has_profile
 from partnercenter.errors import NotFound
 from partnercenter.models import ApiModel, Caller
 from partnercenter.retention.holds import HoldView, load_holds

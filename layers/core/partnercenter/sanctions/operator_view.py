@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import utc_now
-from partnercenter.dal.member_presence import has_profile
+from partnercenter.dal.members import has_profile
 from partnercenter.errors import NotFound
 from partnercenter.models import ApiModel, Caller
 from partnercenter.sanctions.service import Sanction, sanctions_of
