@@ -57,8 +57,14 @@ def renew() -> None:
     same numbers (botocore's retry jitter, X-Ray's sampling). Ids, nonces and tokens come from
     ``uuid4``, ``os.urandom`` and ``secrets``, which read the kernel's generator on every call,
     and the Lambda runtime reseeds that one after a restore.
+
+    The access chain a container sticks to (with the record it last wrote there) would be the
+    same in every copy, so that all of them raced for one chain: each copy chooses its own.
     """
+    from partnercenter.dal.access_records import forget_last_written
+
     random.seed()
+    forget_last_written()
 
 
 def _prime_routes(app: PartnerCenterResolver) -> None:

@@ -3,7 +3,18 @@
 Each record holds who (actor and role), when, whose data (a pseudonym), what action and the
 source IP, plus ``mac`` = HMAC(key, previous mac ‖ canonical record, its chain included).
 Records are spread over ``CHAINS`` chains (``access#0`` ...) so that concurrent writers rarely
-race for the same next seq; a writer that loses a race moves to another chain.
+race for the same next seq. A container sticks to one chain, chosen at random on its first
+record, and appends after the record it last wrote there without reading the head (one round
+trip, not two); if another writer took that seq it reads the head and tries again, and on a
+further loss it moves to another chain.
+
+Writing along (one ``TransactWriteItems``): ``record_access(..., along=transaction)`` commits
+the caller's named ``Transaction`` (``dal/transactions.py``) together with the access record,
+all or nothing; the request's deferred usage record rides along too. A lost chain race retries
+on another chain with the caller's entries unchanged; when one of the caller's entries fails,
+``TransactionCancelled`` reaches the caller, who asks it by the entry's name as after its own
+``commit()``. The names ``access_record`` and ``usage_record`` are taken, and the caller's
+entries plus these two must fit in one transaction. The caller does not commit ``along`` itself.
 
 A chain alone cannot show that its newest records were removed, nor its oldest, since the
 remaining ones still link up. Anchors (``audit/anchors.py``) commit to every chain's head and
@@ -27,7 +38,7 @@ from partnercenter.dal import access_anchors, access_records, usage_records
 from partnercenter.dal.access_anchors import AccessAnchorRecord
 from partnercenter.dal.access_records import AccessRecord
 from partnercenter.dal.aws import get_secret
-from partnercenter.dal.transactions import Entry
+from partnercenter.dal.transactions import Transaction
 from partnercenter.hashing import subject_pseudonym
 
 if TYPE_CHECKING:
@@ -79,20 +90,28 @@ def _another(chain: str, names: list[str]) -> str:
 
 
 def record_access(
-    *, actor: str, actor_role: str, member_id: str, action: str, source_ip: str = ""
+    *,
+    actor: str,
+    actor_role: str,
+    member_id: str,
+    action: str,
+    source_ip: str = "",
+    along: Transaction | None = None,
 ) -> Place:
-    """Append one access record to some chain; returns where it went."""
+    """Append one access record to some chain; returns where it went. ``along``: the caller's
+    writes, committed in the same transaction (see the module's docstring)."""
     key = get_secret(get_settings().access_chain_secret)
     subject = subject_pseudonym(member_id)
-    names = chain_names()
-    # Random rather than a hash of the request: the same spread without plumbing request ids.
-    chain = names[secrets.randbelow(len(names))]
     # The request's usage record (R-COL-5) rides along with its first access record: one round
     # trip for both. Should no record be written, it goes back to be written alone.
     usage = usage_records.take_deferred()
-    along = usage_records.put_entry(usage) if usage else None
+    writes = Transaction()
+    if along is not None:
+        writes.add_all(along)
+    if usage:
+        writes.add("usage_record", usage_records.put_entry(usage))
     try:
-        return _append(key, chain, names, along, actor, actor_role, subject, action, source_ip)
+        return _append(key, writes, actor, actor_role, subject, action, source_ip)
     except BaseException:
         usage_records.defer(usage)
         raise
@@ -100,35 +119,47 @@ def record_access(
 
 def _append(
     key: str,
-    chain: str,
-    names: list[str],
-    along: Entry | None,
+    along: Transaction,
     actor: str,
     actor_role: str,
     subject: str,
     action: str,
     source_ip: str,
 ) -> Place:
+    names = chain_names()
+    last = access_records.last_written()
+    head: tuple[int, str] | None = None  # (seq, mac) after which to append
+    if last is not None and last.chain in names:
+        chain, head = last.chain, (last.seq, last.mac)
+    else:
+        # Random rather than a hash of the request: the same spread without plumbing request
+        # ids; ``secrets`` so that environments restored from one snapshot choose apart.
+        chain = names[secrets.randbelow(len(names))]
     for _ in range(_MAX_ATTEMPTS):
-        head = access_records.latest(chain)
+        guessed = head is not None
+        if head is None:
+            latest = access_records.latest(chain)
+            head = (latest.seq, latest.mac) if latest else (0, GENESIS)
         record = AccessRecord(
             chain=chain,
-            seq=head.seq + 1 if head else 1,
+            seq=head[0] + 1,
             at=iso_micro(utc_now()),
             actor=actor,
             actor_role=actor_role,
             subject=subject,
             action=action,
             source_ip=source_ip,
-            prev_mac=head.mac if head else GENESIS,
+            prev_mac=head[1],
         )
         if access_records.append(sign(key, record), along):
             return Place(chain, record.seq)
-        chain = _another(chain, names)
+        head = None
+        if not guessed:  # a stale guess is retried on the same chain, from its head
+            chain = _another(chain, names)
     raise AccessRecordNotWritten()
 
 
-def record_own_access(caller: Caller, action: str) -> Place:
+def record_own_access(caller: Caller, action: str, along: Transaction | None = None) -> Place:
     """A member reading or changing their own data: they are both actor and subject."""
     return record_access(
         actor=caller.member_id,
@@ -136,6 +167,7 @@ def record_own_access(caller: Caller, action: str) -> Place:
         member_id=caller.member_id,
         action=action,
         source_ip=caller.source_ip,
+        along=along,
     )
 
 

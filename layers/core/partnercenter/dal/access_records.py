@@ -1,9 +1,15 @@
 """AccessRecordsTable: several append-only chains (``chain`` = ``access#0`` ...), each
-record's seq one above the last of its chain. Domain code sees ``AccessRecord``."""
+record's seq one above the last of its chain. Domain code sees ``AccessRecord``.
+
+The record this container last wrote is kept (``last_written``): its writer appends the next
+one after it without reading the chain's head first. ``dal.aws.reset()`` (a fresh AWS world)
+and a SnapStart restore forget it.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,9 +108,41 @@ def get(chain: str, seq: int) -> AccessRecord | None:
     return _record(answer["Item"]) if "Item" in answer else None
 
 
-def append(record: AccessRecord, along: Entry | None = None) -> bool:
+# The record's entry name in a transaction that carries other writes along.
+ACCESS_RECORD = "access_record"
+
+
+class _LastWritten(threading.local):
+    """Per thread: a Lambda container serves one request at a time, and threads of one
+    process (the bench's writers) each play one container."""
+
+    record: AccessRecord | None = None
+    generation = 0
+
+
+_last = _LastWritten()
+# Bumped to forget every thread's record at once (reset, restore).
+_generation = [0]
+
+
+def last_written() -> AccessRecord | None:
+    """The record this container last wrote, unless forgotten since."""
+    return _last.record if _last.generation == _generation[0] else None
+
+
+def forget_last_written() -> None:
+    _generation[0] += 1
+
+
+def _remember(record: AccessRecord) -> None:
+    _last.record, _last.generation = record, _generation[0]
+
+
+def append(record: AccessRecord, along: Transaction | None = None) -> bool:
     """Store ``record`` (it names its chain) unless its seq is taken: another writer won.
-    ``along`` is written with it in one transaction, or not at all."""
+
+    ``along``'s entries are written with it in one transaction, or not at all: False when only
+    the record's own condition failed; ``TransactionCancelled`` when one of ``along``'s did."""
     from botocore.exceptions import ClientError
 
     put = {
@@ -112,20 +150,23 @@ def append(record: AccessRecord, along: Entry | None = None) -> bool:
         "Item": to_item(_values(record)),
         "ConditionExpression": "attribute_not_exists(seq)",
     }
-    if along is not None:
+    if along is not None and len(along):
         try:
-            Transaction().add("access_record", Entry({"Put": put})).add("along", along).commit()
+            Transaction().add(ACCESS_RECORD, Entry({"Put": put})).add_all(along).commit()
         except TransactionCancelled as cancelled:
-            if cancelled.failed("access_record"):
+            if cancelled.failed(ACCESS_RECORD) and all(
+                code == "None" for name, code in cancelled.reasons.items() if name != ACCESS_RECORD
+            ):
                 return False
             raise
-        return True
-    try:
-        client("dynamodb").put_item(**put)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
+    else:
+        try:
+            client("dynamodb").put_item(**put)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+    _remember(record)
     return True
 
 

@@ -50,11 +50,14 @@ def get_secret(secret_id: str) -> str:
 
 def reset() -> None:
     """Forget every client and cached read (tests start a fresh AWS emulation per test)."""
+    from partnercenter.dal.access_records import forget_last_written
     from partnercenter.dal.policy_versions import forget_published
 
     client.cache_clear()
     secrets_provider.cache_clear()
     forget_published()
+    # Its successor would name a record this world does not hold.
+    forget_last_written()
 
 
 def query_all(params: dict[str, Any], *, max_pages: int) -> list[dict[str, Any]]:

@@ -71,6 +71,12 @@ class Transaction:
         self._entries[name] = entry
         return self
 
+    def add_all(self, other: Transaction) -> Transaction:
+        """Every entry of ``other``, under its own name (one commit for both)."""
+        for name, entry in other._entries.items():
+            self.add(name, entry)
+        return self
+
     def add_group(self, name: str, entries: Iterable[Entry]) -> Transaction:
         """Entries that succeed or fail as one, named ``name[0]``, ``name[1]``, ..."""
         for index, entry in enumerate(entries):
