@@ -20,12 +20,12 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048)]
 
 
-@app.member_route("GET", "/members/me")
+@app.member_route("GET", "/members/me", opens_personal_data=True)
 def get_profile() -> Profile:
     return view_profile(app.caller(), app.member())
 
 
-@app.member_route("PATCH", "/members/me")
+@app.member_route("PATCH", "/members/me", opens_personal_data=True)
 def patch_profile(change: ProfileChange) -> Profile:
     return change_profile(app.caller(), app.member(), change)
 
@@ -43,7 +43,7 @@ def get_access_history(limit: Limit = 25, next_token: NextToken = None) -> Acces
 
 
 # Its profile is GET /members/me's, gated alike.
-@app.member_route("GET", "/members/me/export")
+@app.member_route("GET", "/members/me/export", opens_personal_data=True)
 def get_export() -> Export:
     return export(app.caller(), app.member())
 

@@ -54,13 +54,20 @@ NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048)]
     "/members/me/privacy-requests",
     allow_suspended=True,
     policy_consent=False,
+    opens_personal_data=True,
     status_code=201,
 )
 def post_privacy_request(filing: PrivacyRequestFiling) -> tuple[PrivacyRequest, int]:
     return file_request(app.caller(), filing, utc_now()), 201
 
 
-@app.member_route("GET", "/members/me/privacy-requests", allow_suspended=True, policy_consent=False)
+@app.member_route(
+    "GET",
+    "/members/me/privacy-requests",
+    allow_suspended=True,
+    policy_consent=False,
+    opens_personal_data=True,
+)
 def get_own_privacy_requests(limit: Limit = 25, next_token: NextToken = None) -> PrivacyRequestList:
     return list_own_requests(app.caller(), limit, next_token, utc_now())
 

@@ -245,6 +245,9 @@ class Gate:
     # operator: the account is checked now, not only at sign-in (R-SEC-2); False only where
     # the route can only take access away (sign-out).
     confirm_operator: bool = True
+    # member: the route opens the member's personal data, so the gate reads their data key
+    # with the member (one round trip, members/vault.py).
+    opens_personal_data: bool = False
 
 
 def _template_path(rule: str) -> str:
@@ -263,22 +266,32 @@ def record_usage(app: PartnerCenterResolver, next_middleware: NextMiddleware) ->
 def member_gate(app: PartnerCenterResolver, next_middleware: NextMiddleware) -> Response[str]:
     """The calling member, loaded once and checked as the route declared, handed to the handler
     (``app.member()``): the domain never reads the member again."""
-    from partnercenter.members.session import current_member
+    from partnercenter.members.session import current_member, current_member_with_data_key
+    from partnercenter.members.vault import data_key_read_with_member
 
     gate = app.gate()
     caller = app.caller()
+    data_key = None
     try:
-        member = current_member(
-            caller,
-            require_policy_consent=gate.policy_consent,
-            allow_suspended=gate.allow_suspended,
-        )
+        if gate.opens_personal_data:
+            member, data_key = current_member_with_data_key(
+                caller,
+                require_policy_consent=gate.policy_consent,
+                allow_suspended=gate.allow_suspended,
+            )
+        else:
+            member = current_member(
+                caller,
+                require_policy_consent=gate.policy_consent,
+                allow_suspended=gate.allow_suspended,
+            )
     except Unauthorized:
         if not gate.repeat_after_end:
             raise
         member = None
     app.context.update({_CALLER: caller, _MEMBER: member})
-    response: Response[str] = next_middleware(app)
+    with data_key_read_with_member(data_key):
+        response: Response[str] = next_middleware(app)
     return response
 
 
@@ -398,11 +411,18 @@ class PartnerCenterResolver(APIGatewayRestResolver):
         allow_suspended: bool = False,
         policy_consent: bool = True,
         repeat_after_end: bool = False,
+        opens_personal_data: bool = False,
         **options: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A route of the calling member (members' pool): usage recorded, then the member
         loaded and checked as declared (see ``Gate``) before the handler runs."""
-        gate = Gate("member", allow_suspended, policy_consent, repeat_after_end)
+        gate = Gate(
+            "member",
+            allow_suspended,
+            policy_consent,
+            repeat_after_end,
+            opens_personal_data=opens_personal_data,
+        )
         return self._gated(method, path, gate, [record_usage, member_gate], options)
 
     def operator_route(

@@ -7,6 +7,7 @@ any table or backup, can no longer be opened.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
@@ -57,25 +58,51 @@ def new_data_key(subject: str, purpose: str = MEMBER_DATA) -> NewDataKey:
     return NewDataKey(subject=subject, plaintext=generated["Plaintext"], put=put)
 
 
-def load_data_key(subject: str, purpose: str = MEMBER_DATA) -> bytes | None:
-    """The subject's data key in clear, or None once it has been shredded."""
+@dataclass(frozen=True, repr=False)
+class WrappedDataKey:
+    """A subject's data key as stored (wrapped by KMS); ``wrapped`` None once shredded."""
+
+    subject: str
+    wrapped: bytes | None
+
+
+def data_key_key(subject: str) -> dict[str, Any]:
+    return {"subject": {"S": subject}}
+
+
+def wrapped_data_key(subject: str, item: dict[str, Any] | None) -> WrappedDataKey:
+    """The key as read from its item (None: no item, the key is shredded)."""
+    return WrappedDataKey(subject, item["wrappedKey"]["B"] if item is not None else None)
+
+
+def unwrap(key: WrappedDataKey, purpose: str = MEMBER_DATA) -> bytes | None:
+    """The data key in clear (KMS), or None once it has been shredded."""
+    if key.wrapped is None:
+        return None
+    plaintext: bytes = client("kms").decrypt(
+        CiphertextBlob=key.wrapped,
+        KeyId=_key_id(purpose),
+        EncryptionContext=_context(key.subject, purpose),
+    )["Plaintext"]
+    return plaintext
+
+
+def load_wrapped_data_key(subject: str) -> WrappedDataKey:
     item = (
         client("dynamodb")
         .get_item(
             TableName=get_settings().data_keys_table,
-            Key={"subject": {"S": subject}},
+            Key=data_key_key(subject),
             ConsistentRead=True,
         )
         .get("Item")
     )
-    if item is None:
-        return None
-    plaintext: bytes = client("kms").decrypt(
-        CiphertextBlob=item["wrappedKey"]["B"],
-        KeyId=_key_id(purpose),
-        EncryptionContext=_context(subject, purpose),
-    )["Plaintext"]
-    return plaintext
+    return wrapped_data_key(subject, item)
+
+
+def load_data_key(subject: str, purpose: str = MEMBER_DATA) -> bytes | None:
+    """The subject's data key in clear, or None once it has been shredded."""
+    return unwrap(load_wrapped_data_key(subject), purpose)
 
 
 def shred(subject: str) -> Entry:

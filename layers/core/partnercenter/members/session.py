@@ -6,6 +6,8 @@ from datetime import datetime
 
 from partnercenter.clock import utc_now
 from partnercenter.dal import members as members_dal
+from partnercenter.dal.data_keys import WrappedDataKey
+from partnercenter.dal.member_reads import member_with_data_key
 from partnercenter.dal.members import MemberRecord
 from partnercenter.errors import MemberSuspended, PolicyConsentRequired, Unauthorized
 from partnercenter.models import Caller
@@ -34,7 +36,43 @@ def current_member(
     A suspended member (이용정지, R-COL-5) gets 403 MEMBER_SUSPENDED; only routes that must stay
     open during a suspension pass ``allow_suspended=True``: withdrawal (R-RIGHT-2) and sign-out.
     """
-    member = members_dal.get_member(caller.member_id)
+    return _checked(
+        members_dal.get_member(caller.member_id),
+        caller,
+        require_policy_consent=require_policy_consent,
+        allow_suspended=allow_suspended,
+        now=now,
+    )
+
+
+def current_member_with_data_key(
+    caller: Caller,
+    *,
+    require_policy_consent: bool = True,
+    allow_suspended: bool = False,
+    now: datetime | None = None,
+) -> tuple[MemberRecord, WrappedDataKey]:
+    """``current_member``, and the member's wrapped data key read in the same round trip (a
+    route that opens the member's personal data)."""
+    read = member_with_data_key(caller.member_id)
+    member = _checked(
+        read.member,
+        caller,
+        require_policy_consent=require_policy_consent,
+        allow_suspended=allow_suspended,
+        now=now,
+    )
+    return member, read.data_key
+
+
+def _checked(
+    member: MemberRecord | None,
+    caller: Caller,
+    *,
+    require_policy_consent: bool,
+    allow_suspended: bool,
+    now: datetime | None,
+) -> MemberRecord:
     if member is None:
         raise Unauthorized("Your session has ended; sign in again.")
     if member.signed_out_at and caller.issued_at <= member.signed_out_at:
