@@ -83,6 +83,10 @@ class MemberRecord:
     sanctions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # The Cognito intent the profile carries while an operation changes the account.
     cognito_intent: str | None = None
+    # What the profile shows of the member's sanction records, by id (the map entries of
+    # ``dal.sanctions.summary_value``), written in the same transaction as each record; None on
+    # a profile written before it was kept here (then SanctionsTable is read).
+    sanction_records: Mapping[str, Mapping[str, Any]] | None = field(default_factory=dict)
     # On the profile, so every route that reads the member reads it too (no extra call).
     processing_suspension: ProcessingSuspension | None = None
 
@@ -163,6 +167,7 @@ _ATTRIBUTE_FIELDS = {
     "approvedAt": "approved_at",
     "signedOutAt": "signed_out_at",
     "sanctions": "sanctions",
+    "sanctionRecords": "sanction_records",
     "cognitoIntent": "cognito_intent",
 }
 
@@ -201,6 +206,7 @@ def member_record(values: Mapping[str, Any]) -> MemberRecord:
     known["version"] = int(known["version"])
     known["signed_out_at"] = int(known.get("signed_out_at") or 0)
     known.setdefault("phone_hash", None)
+    known.setdefault("sanction_records", None)  # a profile written before they were kept
     suspension = values.get(SUSPENSION_ATTRIBUTE)
     return MemberRecord(
         **known,
@@ -250,9 +256,11 @@ def _profile_item(member: MemberRecord) -> dict[str, Any]:
         **{
             attribute: getattr(member, python)
             for attribute, python in _ATTRIBUTE_FIELDS.items()
-            if attribute not in ("signedOutAt", "sanctions")
+            if attribute not in ("signedOutAt", "sanctions", "sanctionRecords")
         },
         "consents": _consents_value(member.consents),
+        # Kept from the start, so that no new profile needs SanctionsTable to be shown.
+        "sanctionRecords": {k: dict(v) for k, v in (member.sanction_records or {}).items()},
     }
     if member.signed_out_at:
         values["signedOutAt"] = member.signed_out_at
@@ -472,12 +480,17 @@ def marketing_consent_update(member_id: str, version: int, consent: MarketingCon
 
 
 def open_sanctions_update(
-    member_id: str, version: int, sanctions: Mapping[str, Mapping[str, str]]
+    member_id: str,
+    version: int,
+    sanctions: Mapping[str, Mapping[str, str]],
+    records: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Entry:
-    """The profile's open sanctions replaced, at ``version``."""
-    return _profile_update(
-        member_id, version, {"sanctions": {k: dict(v) for k, v in sanctions.items()}}
-    )
+    """The profile's open sanctions replaced, at ``version``; with ``records``, what it shows
+    of the sanction records too."""
+    values: dict[str, Any] = {"sanctions": {k: dict(v) for k, v in sanctions.items()}}
+    if records is not None:
+        values["sanctionRecords"] = {k: dict(v) for k, v in records.items()}
+    return _profile_update(member_id, version, values)
 
 
 def pending_profile_delete(member_id: str) -> Entry:

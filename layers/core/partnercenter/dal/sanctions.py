@@ -7,6 +7,7 @@ Records past their retention are found by a bounded, filtered Scan (a few per ye
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,57 @@ class SanctionRecord:
     membership_ended_at: str | None = None
     expires_at_epoch: int | None = None  # when its retention ends (R-RET-8); None while open
     blocked: bool = False  # the sign-in block may still be in place
+
+    def summary(self) -> SanctionSummary:
+        return SanctionSummary(
+            sanction_id=self.sanction_id,
+            reason=self.reason,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            lifted_at=self.lifted_at,
+            membership_ended_at=self.membership_ended_at,
+            expires_at_epoch=self.expires_at_epoch,
+        )
+
+
+@dataclass(frozen=True)
+class SanctionSummary:
+    """What the member's profile shows of one sanction record, kept on the profile item
+    (``MemberRecord.sanction_records``) and written in the same transaction as the record."""
+
+    sanction_id: str
+    reason: str
+    starts_at: str
+    ends_at: str | None = None
+    lifted_at: str | None = None
+    membership_ended_at: str | None = None
+    expires_at_epoch: int | None = None
+
+
+def summary_value(summary: SanctionSummary) -> dict[str, Any]:
+    """The summary as the profile item's map entry (absent values left out)."""
+    values = {
+        "reason": summary.reason,
+        "startsAt": summary.starts_at,
+        "endsAt": summary.ends_at,
+        "liftedAt": summary.lifted_at,
+        "membershipEndedAt": summary.membership_ended_at,
+        "expiresAtEpoch": summary.expires_at_epoch,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def summary_of(sanction_id: str, value: Mapping[str, Any]) -> SanctionSummary:
+    epoch = value.get("expiresAtEpoch")
+    return SanctionSummary(
+        sanction_id=sanction_id,
+        reason=str(value["reason"]),
+        starts_at=str(value["startsAt"]),
+        ends_at=value.get("endsAt"),
+        lifted_at=value.get("liftedAt"),
+        membership_ended_at=value.get("membershipEndedAt"),
+        expires_at_epoch=None if epoch is None else int(epoch),
+    )
 
 
 def _key(member_id: str, sanction_id: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from partnercenter.members.fields import Name, Phone
 from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import tracer
-from partnercenter.sanctions.service import Sanction, sanctions_of
+from partnercenter.sanctions.service import Sanction, member_sanctions
 
 PROFILE_CHANGE = "profile_change"
 
@@ -140,5 +140,5 @@ def _profile(member: MemberRecord, cipher: FieldCipher) -> Profile:
         status=member.status,
         consents=ConsentState.of(member.consents),
         verified_at=member.verified_at,
-        sanctions=sanctions_of(member.member_id, utc_now()),
+        sanctions=member_sanctions(member, utc_now()),
     )

@@ -2,6 +2,7 @@
 
 Each record goes in its own transaction with its destruction record (R-RET-7), deleted only
 while it is still past due, so a re-run or a concurrent run never counts or records it twice.
+What the member's profile shows of it (``sanctionRecords``) goes in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.pagination import StartKey
 from partnercenter.dal.transactions import Transaction, TransactionCancelled
@@ -61,8 +63,15 @@ def _destroy(member_id: str, sanction_id: str, now_epoch: int, run_id: str, at: 
             ),
         )
     )
+    member = members_dal.get_member(member_id)
+    if member is not None and sanction_id in (member.sanction_records or {}):
+        shown = {k: v for k, v in (member.sanction_records or {}).items() if k != sanction_id}
+        transaction.add(
+            "profile",
+            members_dal.open_sanctions_update(member_id, member.version, member.sanctions, shown),
+        )
     try:
         transaction.commit()
     except TransactionCancelled:
-        return False  # gone already (TTL, another run)
+        return False  # gone already (TTL, another run), or the profile changed: the next run
     return True

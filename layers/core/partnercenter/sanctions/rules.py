@@ -17,7 +17,7 @@ from datetime import datetime
 
 from partnercenter.clock import one_year_after, parse_iso
 from partnercenter.dal.members import MemberRecord
-from partnercenter.dal.sanctions import SanctionRecord
+from partnercenter.dal.sanctions import SanctionRecord, SanctionSummary
 
 
 def open_sanctions(member: MemberRecord) -> dict[str, dict[str, str]]:
@@ -38,7 +38,7 @@ def is_suspended(member: MemberRecord, now: datetime) -> bool:
     return any(in_force(entry, now) for entry in open_sanctions(member).values())
 
 
-def applies(record: SanctionRecord, now: datetime) -> bool:
+def applies(record: SanctionRecord | SanctionSummary, now: datetime) -> bool:
     """The sanction record still suspends: neither lifted nor ended with the membership, and
     within its period."""
     return (

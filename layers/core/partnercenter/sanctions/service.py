@@ -3,7 +3,9 @@ routes (R-COL-5). Sanction records are usage records with their own retention (R
 
 A sanction is written in ONE transaction with the member's profile map of open sanctions
 (optimistic locking on the profile's ``version``), which ``current_member`` reads to refuse
-member routes with 403 MEMBER_SUSPENDED. Sign-in is refused by disabling the Cognito account:
+member routes with 403 MEMBER_SUSPENDED, and with what the profile shows of the member's
+sanction records (``sanctionRecords``), so that GET /members/me reads no other table and can
+never disagree with SanctionsTable. Sign-in is refused by disabling the Cognito account:
 before the commit (re-enabled if the commit fails and nothing else suspends the member), so no
 moment exists in which a committed sanction leaves sign-in open. A mark on the profile (the
 intent) precedes the disabling and the commit clears it; should the request die in between, the
@@ -16,8 +18,10 @@ retried (a repeated lift, the next sweep).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime
 
@@ -28,7 +32,7 @@ from partnercenter.dal import members as members_dal
 from partnercenter.dal import sanctions as sanctions_dal
 from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.pagination import StartKey
-from partnercenter.dal.sanctions import SanctionRecord
+from partnercenter.dal.sanctions import SanctionRecord, SanctionSummary
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from partnercenter.errors import Conflict, NotFound, ValidationFailed
 from partnercenter.models import ApiModel, Caller, Text
@@ -66,7 +70,7 @@ class SweepReport(ApiModel):
     remaining: bool = False
 
 
-def _view(record: SanctionRecord, now: datetime) -> Sanction:
+def _view(record: SanctionRecord | SanctionSummary, now: datetime) -> Sanction:
     return Sanction(
         sanction_id=record.sanction_id,
         reason=record.reason,
@@ -77,12 +81,46 @@ def _view(record: SanctionRecord, now: datetime) -> Sanction:
     )
 
 
+def _oldest_first(records: Iterable[SanctionRecord | SanctionSummary]) -> list[Any]:
+    # SanctionsTable returns a member's records by sanctionId: the same order for equal starts.
+    return sorted(records, key=lambda r: (r.starts_at, r.sanction_id))
+
+
 def sanctions_of(member_id: str, now: datetime) -> list[Sanction]:
-    """The member's sanction records still kept, oldest first (shown on GET /members/me)."""
+    """The member's sanction records still kept, oldest first, from SanctionsTable."""
     if not sanctions_dal.configured():
         return []
-    records = sorted(sanctions_dal.of_member(member_id), key=lambda r: r.starts_at)
-    return [_view(record, now) for record in records]
+    return [_view(record, now) for record in _oldest_first(sanctions_dal.of_member(member_id))]
+
+
+def member_sanctions(member: MemberRecord, now: datetime) -> list[Sanction]:
+    """What GET /members/me shows: the member's sanction records still kept, oldest first, as
+    the profile item holds them (SanctionsTable for a profile written before it did). A
+    summary past its record's retention is not shown: the record is destroyed (R-RET-8)."""
+    return [_view(summary, now) for summary in _oldest_first(_kept(member, now).values())]
+
+
+def _kept(member: MemberRecord, now: datetime) -> dict[str, SanctionSummary]:
+    """The profile's sanction summaries still within retention, by id (built from
+    SanctionsTable for a profile written before it held them)."""
+    if member.sanction_records is None:
+        records = sanctions_dal.of_member(member.member_id) if sanctions_dal.configured() else []
+        summaries = [record.summary() for record in records]
+    else:
+        summaries = [
+            sanctions_dal.summary_of(sanction_id, value)
+            for sanction_id, value in member.sanction_records.items()
+        ]
+    epoch = int(now.timestamp())
+    return {
+        summary.sanction_id: summary
+        for summary in summaries
+        if summary.expires_at_epoch is None or summary.expires_at_epoch >= epoch
+    }
+
+
+def _records_value(summaries: Iterable[SanctionSummary]) -> dict[str, dict[str, Any]]:
+    return {summary.sanction_id: sanctions_dal.summary_value(summary) for summary in summaries}
 
 
 def _active_member(member_id: str) -> MemberRecord:
@@ -125,13 +163,15 @@ def _new_record(
     )
 
 
-def _imposition(member: MemberRecord, record: SanctionRecord) -> Transaction:
-    """The record, and the profile's map of open sanctions with it (as the profile was read)."""
+def _imposition(member: MemberRecord, record: SanctionRecord, now: datetime) -> Transaction:
+    """The record, and the profile's map of open sanctions and its summaries with it (as the
+    profile was read)."""
     entry = {"startsAt": record.starts_at}
     if record.ends_at is not None:
         entry["endsAt"] = record.ends_at
     sanctions = {**open_sanctions(member), record.sanction_id: entry}
-    profile = members_dal.open_sanctions_update(record.member_id, member.version, sanctions)
+    shown = _records_value([*_kept(member, now).values(), record.summary()])
+    profile = members_dal.open_sanctions_update(record.member_id, member.version, sanctions, shown)
     return (
         Transaction()
         .add("sanction", sanctions_dal.put_new(record))
@@ -164,7 +204,7 @@ def impose_sanction(
     try:
         if username is not None:
             cognito.disable_user(username)  # no sign-in from the commit on (R-COL-5)
-        _imposition(member, record).commit()
+        _imposition(member, record, now).commit()
     except Exception as exc:
         if username is not None and not already_blocked:
             cognito.enable_user(username)  # nothing was written: the member is as before
@@ -181,6 +221,12 @@ def _lift(operator: Caller, record: SanctionRecord, now: datetime) -> None:
     member_id, sanction_id = record.member_id, record.sanction_id
     ended = rules.effective_end(record)  # an end date already passed stays the end
     end = now if ended is None else min(ended, now)
+    lifted = replace(
+        record,
+        lifted_at=iso(now),
+        lifted_by=operator.member_id,
+        expires_at_epoch=record_expiry_epoch(end),
+    )
     transaction = Transaction().add(
         "sanction",
         sanctions_dal.lift_once(
@@ -188,8 +234,9 @@ def _lift(operator: Caller, record: SanctionRecord, now: datetime) -> None:
         ),
     )
     member = members_dal.get_member(member_id)
-    if member is not None and sanction_id in open_sanctions(member):
-        transaction.add("profile", _without(member, sanction_id))
+    if member is not None:
+        shown = {**_kept(member, now), sanction_id: lifted.summary()}
+        transaction.add("profile", _without(member, sanction_id, shown.values()))
     try:
         transaction.commit()
     except TransactionCancelled as cancelled:
@@ -221,10 +268,14 @@ def lift_sanction(
     return _view(record, now)
 
 
-def _without(member: MemberRecord, sanction_id: str) -> Entry:
-    """The profile update that drops one sanction from the member's open sanctions."""
+def _without(
+    member: MemberRecord, sanction_id: str, shown: Iterable[SanctionSummary] | None = None
+) -> Entry:
+    """The profile update that drops one sanction from the member's open sanctions (and, with
+    ``shown``, sets what the profile shows of the sanction records)."""
     remaining = {k: v for k, v in open_sanctions(member).items() if k != sanction_id}
-    return members_dal.open_sanctions_update(member.member_id, member.version, remaining)
+    records = None if shown is None else _records_value(shown)
+    return members_dal.open_sanctions_update(member.member_id, member.version, remaining, records)
 
 
 def _release_sign_in(member_id: str, sanction_id: str, now: datetime) -> None:
