@@ -22,6 +22,7 @@ from datetime import datetime
 
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
+from partnercenter.crypto import UnreadableCiphertext
 from partnercenter.dal import cognito, intents
 from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.pagination import StartKey
@@ -90,7 +91,14 @@ def _delete_account(member_id: str, report: ReconcileReport) -> None:
 
 def _delete_orphan(login_hash: str, sealed: bytes, lease: str, report: ReconcileReport) -> None:
     # The claim still stands, so no member owns this login ID: any account under it is an orphan.
-    login_id = intents.open_login_id(login_hash, sealed)
+    try:
+        login_id = intents.open_login_id(login_hash, sealed)
+    except UnreadableCiphertext:
+        # Altered, or sealed otherwise: no username to act on. The claim goes all the same, so
+        # the run is not stuck on it; a signup of that login ID replaces the account it finds.
+        logger.warning("signup claim unreadable; its account, if any, is left")
+        intents.release_claim(login_hash, lease)
+        return
     orphan = cognito.sub_of(login_id)
     if orphan is not None:
         cognito.delete_own_user(login_id, orphan)

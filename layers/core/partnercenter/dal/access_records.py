@@ -102,26 +102,35 @@ def get(chain: str, seq: int) -> AccessRecord | None:
     return _record(answer["Item"]) if "Item" in answer else None
 
 
+def put_entry(record: AccessRecord) -> Entry:
+    """``record`` as a transaction's write, refused if its seq is taken (another writer won)."""
+    return Entry(
+        {
+            "Put": {
+                "TableName": get_settings().access_records_table,
+                "Item": to_item(_values(record)),
+                "ConditionExpression": "attribute_not_exists(seq)",
+            }
+        }
+    )
+
+
 def append(record: AccessRecord, along: Entry | None = None) -> bool:
     """Store ``record`` (it names its chain) unless its seq is taken: another writer won.
     ``along`` is written with it in one transaction, or not at all."""
     from botocore.exceptions import ClientError
 
-    put = {
-        "TableName": get_settings().access_records_table,
-        "Item": to_item(_values(record)),
-        "ConditionExpression": "attribute_not_exists(seq)",
-    }
+    entry = put_entry(record)
     if along is not None:
         try:
-            Transaction().add("access_record", Entry({"Put": put})).add("along", along).commit()
+            Transaction().add("access_record", entry).add("along", along).commit()
         except TransactionCancelled as cancelled:
             if cancelled.failed("access_record"):
                 return False
             raise
         return True
     try:
-        client("dynamodb").put_item(**put)
+        client("dynamodb").put_item(**entry.item["Put"])
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
