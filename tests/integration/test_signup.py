@@ -600,6 +600,35 @@ def test_an_access_record_that_lost_its_race_is_committed_again_on_another_chain
     assert verify_chain().intact
 
 
+def test_a_refusal_at_the_commit_is_not_retried_for_its_access_record(
+    aws_stack: AwsStack,
+) -> None:
+    # The verification was used meanwhile and the record's seq taken at the same commit: the
+    # signup's own refusal stands at once; a retry could only be refused again.
+    person = Person.new()
+    verification_id = verified(person)
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
+        "Update"
+    ]
+    commits: list[str] = []
+
+    def both(params: dict[str, Any], **kwargs: Any) -> None:
+        commits.append("TransactWriteItems")
+        if len(commits) == 1:
+            aws_stack.client("dynamodb").update_item(**consumed)
+            _rival_takes_the_seq(params, **kwargs)
+
+    events = client("dynamodb").meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", both)
+    try:
+        result = _post(signup_body(person, verification_id, "manager.kim"))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", both)
+    assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
+    assert commits == ["TransactWriteItems"]
+    assert _cognito_users(aws_stack) == []
+
+
 def test_an_access_record_that_cannot_be_written_fails_the_signup_with_nothing_left(
     aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
