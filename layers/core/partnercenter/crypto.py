@@ -11,11 +11,16 @@ import base64
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NONCE_BYTES = 12
+# ``cryptography`` is imported with the first cipher, not at init (lookup hashes and the access
+# chain's MACs, which most imports of this module are for, need only hmac); SnapStart's priming
+# imports them before the snapshot.
+CIPHER_MODULES = ("cryptography.exceptions", "cryptography.hazmat.primitives.ciphers.aead")
 
 
 class UnreadableCiphertext(Exception):
@@ -26,8 +31,10 @@ class FieldCipher:
     """Seals and opens one subject's personal fields with that subject's data key."""
 
     def __init__(self, subject: str, data_key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._subject = subject
-        self._aead = AESGCM(data_key)
+        self._aead: AESGCM = AESGCM(data_key)
 
     def _aad(self, field: str) -> bytes:
         return f"{self._subject}|{field}".encode()
@@ -38,6 +45,8 @@ class FieldCipher:
         return base64.b64encode(nonce + sealed).decode("ascii")
 
     def open(self, field: str, token: str) -> str:
+        from cryptography.exceptions import InvalidTag
+
         raw = base64.b64decode(token)
         try:
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], self._aad(field))
