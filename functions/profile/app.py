@@ -55,4 +55,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return app.resolve(event, context)
 
 
-prime_on_snapshot(app)
+# Correcting the profile reads the verification (identity.verified), imported on first use.
+prime_on_snapshot(app, modules=("partnercenter.identity.verified",))

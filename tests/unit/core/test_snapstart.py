@@ -185,6 +185,7 @@ from pydantic import BaseModel
 
 WATCHED = [
     "partnercenter.rights.acts",
+    "partnercenter.identity.verified",
     "partnercenter.members.session",
     "partnercenter.usage",
     "cryptography.hazmat.primitives.ciphers.aead",
@@ -239,13 +240,14 @@ def _deferred_run(function_dir: str) -> dict[str, Any]:
 
 def test_init_defers_what_no_route_needs_and_priming_loads_what_requests_need() -> None:
     profile = _deferred_run("profile")
-    # Init: no cipher library, no act on a privacy request (rights.requests is imported for
-    # the export's models), body validators not yet built.
+    # Init: no cipher library, no verification read, no act on a privacy request
+    # (rights.requests is imported for the export's models), body validators not yet built.
     assert profile["init"]["loaded"] == []
     assert len(profile["init"]["unbuilt"]) > 10
-    # Priming: the gate's modules and the cipher a member's request opens data with, every
-    # model built; still no act on a request, which none of its routes does.
+    # Priming: what a correction reads, the gate's modules and the cipher a member's request
+    # opens data with, every model built; still no act on a request, which no route does.
     assert profile["primed"]["loaded"] == [
+        "partnercenter.identity.verified",
         "partnercenter.members.session",
         "partnercenter.usage",
         "cryptography.hazmat.primitives.ciphers.aead",
