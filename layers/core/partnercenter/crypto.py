@@ -12,12 +12,21 @@ import base64
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
+# ``cryptography`` is imported with the first cipher, not at init (lookup hashes and the access
+# chain's MACs, which most imports of this module are for, need only hmac); SnapStart's priming
+# imports them before the snapshot.
+CIPHER_MODULES = (
+    "cryptography.exceptions",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "cryptography.hazmat.primitives.kdf.hkdf",
+)
 
 
 class UnreadableCiphertext(Exception):
@@ -28,8 +37,10 @@ class FieldCipher:
     """Seals and opens one subject's personal fields with that subject's data key."""
 
     def __init__(self, subject: str, data_key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._subject = subject
-        self._aead = AESGCM(data_key)
+        self._aead: AESGCM = AESGCM(data_key)
 
     def _aad(self, field: str) -> bytes:
         return f"{self._subject}|{field}".encode()
@@ -52,6 +63,8 @@ def seal(aead: AESGCM, plaintext: bytes, associated_data: bytes) -> bytes:
 def open_sealed(aead: AESGCM, sealed: bytes, associated_data: bytes, what: str) -> bytes:
     """The plaintext of ``seal``'s output; ``UnreadableCiphertext`` (naming ``what``, never
     the content) if the key or the associated data differ or a byte was changed."""
+    from cryptography.exceptions import InvalidTag
+
     if len(sealed) < _NONCE_BYTES + _TAG_BYTES:
         raise UnreadableCiphertext(what)
     try:
