@@ -5,8 +5,8 @@ It reads only intents older than the in-flight window, through the sparse ``byIn
 and settles each one:
 - a **profile mark** (a withdrawal or sanction that died before its commit): the account gets
   the state the profile says — enabled unless the member is suspended — and the mark goes;
-- an **account deletion** (a committed withdrawal or rejection): the account is signed out and
-  deleted, and the intent goes;
+- an **account deletion** (a committed withdrawal or rejection): the account is deleted, and
+  the intent goes;
 - a **signup claim** (a signup that died before its commit): the orphan account under the
   claimed login ID is deleted, and the claim goes, freeing the login ID.
 
@@ -81,7 +81,8 @@ def _settle(key: intents.IntentKey, before: str, now: datetime, report: Reconcil
 def _delete_account(member_id: str, report: ReconcileReport) -> None:
     username = cognito.username_of(member_id)
     if username is not None:
-        cognito.sign_out_everywhere(username)
+        # No global sign-out first: deleting the account ends its refresh tokens as surely
+        # (docs/withdrawal.md).
         cognito.delete_own_user(username, member_id)
         _record(member_id, "delete_account")
         report.deleted += 1

@@ -6,6 +6,8 @@ exception message by us (R-SEC-3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 
@@ -125,6 +127,29 @@ def disable_user(username: str) -> None:
     client("cognito-idp").admin_disable_user(
         UserPoolId=get_settings().user_pool_id, Username=username
     )
+
+
+def _if_exists(call: Callable[..., object], username: str) -> bool:
+    """Run an Admin* call on ``username``; False if there is no such user."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(UserPoolId=get_settings().user_pool_id, Username=username)
+    except ClientError as exc:
+        if _error_code(exc) == "UserNotFoundException":
+            return False
+        raise
+    return True
+
+
+def disable_if_exists(username: str) -> bool:
+    """``disable_user``, for an account that may be gone already; False if it is."""
+    return _if_exists(client("cognito-idp").admin_disable_user, username)
+
+
+def enable_if_exists(username: str) -> bool:
+    """``enable_user``, for an account that may be gone already; False if it is."""
+    return _if_exists(client("cognito-idp").admin_enable_user, username)
 
 
 def sign_out_everywhere(username: str) -> None:
