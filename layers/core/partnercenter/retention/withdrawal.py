@@ -20,7 +20,7 @@ answered done is carried out through ``withdraw_on_request`` too (``rights.acts`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -255,7 +255,7 @@ class _Mark:
     withdrawal holds it and owns the account), and the account it guards."""
 
     owner: bool
-    username: str
+    username: str = field(repr=False)  # the login ID: personal data, kept out of repr
 
 
 @dataclass(frozen=True)
