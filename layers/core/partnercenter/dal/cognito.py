@@ -129,27 +129,25 @@ def disable_user(username: str) -> None:
     )
 
 
-def _if_exists(call: Callable[..., object], username: str) -> bool:
-    """Run an Admin* call on ``username``; False if there is no such user."""
+def _unless_gone(call: Callable[..., object], username: str) -> None:
+    """Run an Admin* call on ``username``; a user already gone is fine."""
     from botocore.exceptions import ClientError
 
     try:
         call(UserPoolId=get_settings().user_pool_id, Username=username)
     except ClientError as exc:
-        if _error_code(exc) == "UserNotFoundException":
-            return False
-        raise
-    return True
+        if _error_code(exc) != "UserNotFoundException":
+            raise
 
 
-def disable_if_exists(username: str) -> bool:
-    """``disable_user``, for an account that may be gone already; False if it is."""
-    return _if_exists(client("cognito-idp").admin_disable_user, username)
+def disable_if_exists(username: str) -> None:
+    """``disable_user``, for an account that may be gone already."""
+    _unless_gone(client("cognito-idp").admin_disable_user, username)
 
 
-def enable_if_exists(username: str) -> bool:
-    """``enable_user``, for an account that may be gone already; False if it is."""
-    return _if_exists(client("cognito-idp").admin_enable_user, username)
+def enable_if_exists(username: str) -> None:
+    """``enable_user``, for an account that may be gone already."""
+    _unless_gone(client("cognito-idp").admin_enable_user, username)
 
 
 def sign_out_everywhere(username: str) -> None:
