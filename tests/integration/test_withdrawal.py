@@ -502,7 +502,7 @@ def test_a_fault_at_any_aws_call_leaves_the_member_untouched_or_fully_withdrawn(
         assert withdraw(member).body == retry.body
     else:
         pytest.fail("the withdrawal kept making AWS calls")
-    assert calls_of_a_withdrawal >= 15
+    assert calls_of_a_withdrawal >= 10  # it really ran: 16 today, secret reads included
     assert seen["untouched"] > 0
     assert seen["withdrawn"] > 0
     # The commit point is the withdrawal's transaction (the last one; the first writes the
