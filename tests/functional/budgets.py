@@ -16,7 +16,7 @@ BUDGETS: dict[str, int] = {
     "GET /admin/members/{memberId}/sanctions": 7,
     "POST /admin/members/{memberId}/sanctions": 10,
     "POST /admin/members/{memberId}/sanctions/{sanctionId}/lift": 13,
-    "POST /admin/members/{memberId}/withdrawal": 21,
+    "POST /admin/members/{memberId}/withdrawal": 17,
     "POST /admin/notices": 10,
     "GET /admin/notices/{noticeId}": 5,
     "POST /admin/notices/{noticeId}/authority-reports": 7,
@@ -41,6 +41,6 @@ BUDGETS: dict[str, int] = {
     "POST /members/me/privacy-requests": 8,
     "POST /members/me/provision-consents": 4,
     "POST /members/me/sign-out": 5,
-    "POST /members/me/withdrawal": 18,
+    "POST /members/me/withdrawal": 14,
     "GET /privacy-policy": 2,
 }
