@@ -1,9 +1,18 @@
-"""Cold start of every function: init time in a fresh interpreter ÷ the floor, same run.
+"""Cold start of every function: init time in a fresh interpreter ÷ two floors, same run.
 
 Init = import the handler module (Powertools, the layer) + the first-invoke setup every request
-path needs (settings validated, one DynamoDB client). Floor = `import boto3` + one DynamoDB
-client, which no Python Lambda that talks to DynamoDB can avoid. Tracing is on, as in AWS
-(`AWS_LAMBDA_FUNCTION_NAME` set, `POWERTOOLS_TRACE_DISABLED` unset).
+path needs (settings validated, one DynamoDB client). Tracing is on, as in AWS
+(`AWS_LAMBDA_FUNCTION_NAME` set, `POWERTOOLS_TRACE_DISABLED` unset). Two references:
+
+- floor: `import boto3` + one DynamoDB client, which no Python Lambda that talks to DynamoDB
+  can avoid;
+- libraries: the floor + what the brief mandates every function to be built on, alone: pydantic,
+  Powertools event_handler with its OpenAPI validation, Logger, Metrics, and Tracer patching
+  botocore for X-Ray. Init ÷ libraries is what this project's own code costs on top.
+
+With SnapStart, init and the before-snapshot hooks (``partnercenter.snapstart.prime``) run once
+per published version, before the snapshot: "primed" is init + those hooks, in the same
+interpreter, after init was timed.
 
 Times are the interpreter's CPU time (``time.process_time``), not wall time: on a shared
 machine wall time mostly measures the neighbours, while init is CPU-bound work (imports,
@@ -22,6 +31,7 @@ from pathlib import Path
 from local.template import load_template
 
 ROOT = Path(__file__).resolve().parent.parent
+_COLUMNS = ("init ms", "÷ floor", "÷ libs", "primed ms", "p÷ floor", "p÷ libs")
 
 _FLOOR = """
 import time
@@ -31,6 +41,25 @@ boto3.client("dynamodb")
 print(time.process_time() - t0)
 """
 
+# The floor's own work first, then each mandated library as a function imports it.
+_LIBRARIES = """
+import time
+t0 = time.process_time()
+import boto3
+boto3.client("dynamodb")
+import pydantic
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+Logger()
+Tracer(patch_modules=("botocore",))
+Metrics()
+APIGatewayRestResolver(enable_validation=True)
+print(time.process_time() - t0)
+"""
+
+# Prints init, then init + the before-snapshot hooks (as the runtime runs them before a
+# snapshot), both counted from the interpreter's start of work.
 _INIT = """
 import sys, time
 t0 = time.process_time()
@@ -40,6 +69,10 @@ from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 get_settings()
 client("dynamodb")
+print(time.process_time() - t0)
+import snapshot_restore_py
+for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+    hook(*args, **kwargs)
 print(time.process_time() - t0)
 """
 
@@ -83,8 +116,8 @@ def _fake_value(key: str, value: object, parameters: dict[str, str]) -> str:
     return f"bench-{key.lower()}"
 
 
-def _seconds(code: str, env: dict[str, str]) -> float:
-    """One fresh interpreter's own measurement of ``code``."""
+def _seconds(code: str, env: dict[str, str]) -> list[float]:
+    """One fresh interpreter's own measurements of ``code``, one a line."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
@@ -94,7 +127,14 @@ def _seconds(code: str, env: dict[str, str]) -> float:
         timeout=60,
         check=True,
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    # Lines that are not a number are the code's own output (a warning printed, say).
+    seconds = []
+    for line in out.stdout.strip().splitlines():
+        try:
+            seconds.append(float(line))
+        except ValueError:
+            continue
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,36 +159,57 @@ def main(argv: list[str] | None = None) -> None:
         )
         for function in model.functions.values()
     }
-    # Each round measures the floor right before every function, and the ratio is taken per
-    # pair: on a shared machine the load drifts, and a floor measured once would skew ratios.
+    # Each round measures both references right before every function, and the ratios are taken
+    # per triple: on a shared machine the load drifts, and references measured once would skew
+    # the ratios.
     floors: list[float] = []
-    inits: dict[str, list[float]] = {name: [] for name in subjects}
-    ratios: dict[str, list[float]] = {name: [] for name in subjects}
+    libraries: list[float] = []
+    rows: dict[str, dict[str, list[float]]] = {
+        name: {column: [] for column in _COLUMNS} for name in subjects
+    }
     failed: dict[str, str] = {}
     for _ in range(args.runs):
         for name, (code, env) in subjects.items():
             if name in failed:
                 continue
-            floor = _seconds(_FLOOR, base_env)
+            floor = _seconds(_FLOOR, base_env)[-1]
+            library = _seconds(_LIBRARIES, base_env)[-1]
             try:
-                init = _seconds(code, env)
+                init, primed = _seconds(code, env)[-2:]
             except subprocess.CalledProcessError as failure:
                 failed[name] = ((failure.stderr or "").strip().splitlines() or ["?"])[-1]
                 continue
             floors.append(floor)
-            inits[name].append(init)
-            ratios[name].append(init / floor)
+            libraries.append(library)
+            row = rows[name]
+            row["init ms"].append(init * 1000)
+            row["÷ floor"].append(init / floor)
+            row["÷ libs"].append(init / library)
+            row["primed ms"].append(primed * 1000)
+            row["p÷ floor"].append(primed / floor)
+            row["p÷ libs"].append(primed / library)
     print(f"\ncold start (median of {args.runs} fresh interpreters each, tracing on)")
     if floors:
         floor_ms = statistics.median(floors) * 1000
+        library_ms = statistics.median(libraries) * 1000
         print(f"  floor: import boto3 + one DynamoDB client = {floor_ms:.0f} ms")
-    print(f"  {'function':32} {'init ms':>8} {'÷ floor':>8}")
+        print(
+            "  libs: floor + pydantic + Powertools event_handler (OpenAPI validation), Logger,"
+            f" Metrics, Tracer (X-Ray patching botocore) = {library_ms:.0f} ms"
+            f" = {statistics.median(a / b for a, b in zip(libraries, floors, strict=True)):.2f}"
+            " × floor"
+        )
+    print("  init = import + settings + DynamoDB client; primed = init + SnapStart's priming")
+    print(f"  {'function':32} " + " ".join(f"{column:>9}" for column in _COLUMNS))
     for name in subjects:
         if name in failed:
             print(f"  {name:32} did not initialise: {failed[name]}")
             continue
-        init_ms = statistics.median(inits[name]) * 1000
-        print(f"  {name:32} {init_ms:8.0f} {statistics.median(ratios[name]):8.2f}")
+        cells = []
+        for column in _COLUMNS:
+            value = statistics.median(rows[name][column])
+            cells.append(f"{value:9.0f}" if column.endswith("ms") else f"{value:9.2f}")
+        print(f"  {name:32} " + " ".join(cells))
 
 
 if __name__ == "__main__":

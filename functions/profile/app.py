@@ -55,4 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return app.resolve(event, context)
 
 
-prime_on_snapshot(app)
+# Correcting the profile reads its verification (identity.verified, imported on first use):
+# primed here.
+prime_on_snapshot(app, modules=("partnercenter.identity.verified",))

@@ -129,4 +129,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return app.resolve(event, context)
 
 
-prime_on_snapshot(app)
+# Answering a request acts on it (rights.acts, imported on first use): primed here.
+prime_on_snapshot(app, modules=("partnercenter.rights.acts",))

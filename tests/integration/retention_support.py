@@ -225,5 +225,7 @@ class Hook:
                 self.action()
 
     def install(self) -> None:
-        events = client(self.service).meta.events
-        events.register(f"{self.when}.{self.service}.{self.operation}", self)
+        meta = client(self.service).meta
+        # Events name the service by its id (cognito-idp's is cognito-identity-provider).
+        service_id = meta.service_model.service_id.hyphenize()
+        meta.events.register(f"{self.when}.{service_id}.{self.operation}", self)

@@ -349,6 +349,25 @@ def test_a_withdrawal_killed_at_any_call_is_untouched_or_complete_after_the_reco
     kill_at_every_call(prepare, classify, after).assert_the_commit_decides(after)
 
 
+def test_a_withdrawal_killed_right_after_its_commit_leaves_no_consent_history(
+    server_stack: None,
+) -> None:
+    # R-RET-1: the consent records beyond the commit's transaction go even when the request
+    # died before deleting them; the reconciler finishes what the request would have.
+    member = make_active_member(extra_consents=120)
+    event = api_event("withdrawal", body={}, claims=member.claims())
+    died_at = run_until_killed(
+        "withdrawal", event, lambda operation, _: operation == "TransactWriteItems", after=True
+    )
+    assert died_at == "TransactWriteItems"  # the commit's reply arrived, then the process died
+    assert retained_of(member.member_id) is not None
+    assert member_partition(member.member_id) != []  # what the transaction had no room for
+    assert run_reconciler().settled == 1
+    assert member_partition(member.member_id) == []
+    assert cognito_user(member) is None
+    assert stale_intents() == []
+
+
 # ---------------------------------------------------------------------------- sanctions
 @KILL_POINTS
 def test_a_sanction_killed_at_any_call_is_untouched_or_in_force_after_the_reconciler(

@@ -13,14 +13,17 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from partnercenter.audit.access_records import GENESIS, sign, verify_chain
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal import cognito, intents, transactions
+from partnercenter.dal import access_records, cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.dal.aws import client
+from partnercenter.dal.access_records import AccessRecord
+from partnercenter.dal.aws import client, get_secret
+from partnercenter.dal.codec import from_item
 from partnercenter.errors import Conflict, LoginIdTaken, ValidationFailed
-from partnercenter.hashing import login_id_hash, person_hash, phone_hash
+from partnercenter.hashing import login_id_hash, person_hash, phone_hash, subject_pseudonym
 from partnercenter.members import signup as signup_logic
 from partnercenter.members.signup import SignupRequest, sign_up
 from partnercenter.models import Caller
@@ -507,30 +510,156 @@ def test_a_committed_signup_answers_201_even_if_its_idempotency_record_is_not_sa
     assert _post(body, {"Idempotency-Key": str(uuid.uuid4())}).body["code"] == "VERIFICATION_USED"
 
 
-def test_an_access_record_that_cannot_be_written_fails_the_signup_before_its_commit(
+def _access_records(stack: AwsStack) -> list[dict[str, Any]]:
+    return [
+        from_item(item) for item in scan_all_tables(stack)[stack.physical_id("AccessRecordsTable")]
+    ]
+
+
+def _rival_takes_the_seq(params: dict[str, Any], **_: Any) -> None:
+    """Another writer wins the race: it appends to the chain of the transaction's access record
+    first, at the very seq that record names, so the record's own condition fails."""
+    table = get_settings().access_records_table
+    [put] = [
+        entry["Put"]
+        for entry in params["TransactItems"]
+        if entry.get("Put", {}).get("TableName") == table
+    ]
+    chain = put["Item"]["chain"]["S"]
+    head = access_records.latest(chain)
+    assert int(put["Item"]["seq"]["N"]) == (head.seq + 1 if head else 1)
+    rival = AccessRecord(
+        chain=chain,
+        seq=head.seq + 1 if head else 1,
+        at=iso_micro(utc_now()),
+        actor="op-rival",
+        actor_role="operator",
+        subject="subj-rival",
+        action="view_member",
+        source_ip="",
+        prev_mac=head.mac if head else GENESIS,
+    )
+    assert access_records.append(sign(get_secret(get_settings().access_chain_secret), rival))
+
+
+def test_the_signup_access_record_is_committed_with_the_signup_and_only_with_it(
+    aws_stack: AwsStack,
+) -> None:
+    # R-SEC-2: the applicant's data entering the system is recorded in the signup's own
+    # transaction: one record, on an intact chain, if and only if the signup committed.
+    person = Person.new()
+    verification_id = verified(person)
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
+        "Update"
+    ]
+    with before_call(
+        "dynamodb",
+        "TransactWriteItems",
+        lambda: aws_stack.client("dynamodb").update_item(**consumed),
+    ):
+        refused = _post(signup_body(person, verification_id, "manager.kim"))
+    assert refused.body["code"] == "VERIFICATION_USED"
+    assert _access_records(aws_stack) == []
+
+    result = _post(signup_body(person, verified(person), "manager.kim"))
+    assert result.status == 201, result.body
+    member_id = result.body["memberId"]
+    [record] = _access_records(aws_stack)
+    assert (record["action"], record["actor"], record["actorRole"]) == (
+        "signup",
+        member_id,
+        "member",
+    )
+    assert record["subject"] == subject_pseudonym(member_id)
+    assert verify_chain().intact
+
+
+def test_an_access_record_that_lost_its_race_is_committed_again_on_another_chain(
+    aws_stack: AwsStack,
+) -> None:
+    # R-SEC-2: another writer took the record's seq at the commit; the whole transaction was
+    # cancelled by that record's condition alone, so it commits again from a fresh head.
+    person = Person.new()
+    events = client("dynamodb").meta.events
+    calls: list[str] = []
+
+    def once(params: dict[str, Any], **kwargs: Any) -> None:
+        calls.append("TransactWriteItems")
+        if len(calls) == 1:
+            _rival_takes_the_seq(params, **kwargs)
+
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", once)
+    try:
+        result = _post(signup_body(person, verified(person), "manager.kim"))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", once)
+    assert result.status == 201, result.body
+    assert len(calls) == 2
+    records = _access_records(aws_stack)
+    assert sorted(r["action"] for r in records) == ["signup", "view_member"]
+    assert verify_chain().intact
+
+
+def test_a_refusal_at_the_commit_is_not_retried_for_its_access_record(
+    aws_stack: AwsStack,
+) -> None:
+    # The verification was used meanwhile and the record's seq taken at the same commit: the
+    # signup's own refusal stands at once; a retry could only be refused again.
+    person = Person.new()
+    verification_id = verified(person)
+    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
+        "Update"
+    ]
+    commits: list[str] = []
+
+    def both(params: dict[str, Any], **kwargs: Any) -> None:
+        commits.append("TransactWriteItems")
+        if len(commits) == 1:
+            aws_stack.client("dynamodb").update_item(**consumed)
+            _rival_takes_the_seq(params, **kwargs)
+
+    events = client("dynamodb").meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", both)
+    try:
+        result = _post(signup_body(person, verification_id, "manager.kim"))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", both)
+    assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
+    assert commits == ["TransactWriteItems"]
+    assert _cognito_users(aws_stack) == []
+
+
+def test_an_access_record_that_cannot_be_written_fails_the_signup_with_nothing_left(
     aws_stack: AwsStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # R-SEC-2: no member without the access record of their signup; nothing is left behind,
-    # and the retry under the same key goes through.
+    # R-SEC-2: no member without the access record of their signup. Every chain tried stays
+    # contended (boundedly): the account and the claim go, and the retry under the same key
+    # goes through.
+    monkeypatch.setattr(signup_logic, "_ACCESS_RECORD_ATTEMPTS", 3)
     person = Person.new()
     body = signup_body(person, verified(person), "manager.kim")
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    attempted: list[str] = []
+    contended: list[str] = []
 
-    def access_records_down(*, member_id: str, **_: Any) -> int:
-        attempted.append(member_id)
-        assert cognito.sub_of("manager.kim") == member_id  # the account exists by now
-        raise RuntimeError("injected access records outage")
+    def always(params: dict[str, Any], **kwargs: Any) -> None:
+        assert cognito.sub_of("manager.kim") is not None  # the account exists by now
+        contended.append("TransactWriteItems")
+        _rival_takes_the_seq(params, **kwargs)
 
-    with monkeypatch.context() as patched:
-        patched.setattr(signup_logic, "record_access", access_records_down)
+    events = client("dynamodb").meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", always)
+    try:
         failed = _post(body, key)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", always)
     assert failed.status == 500
-    assert len(attempted) == 1
+    assert len(contended) == 3
     assert _cognito_users(aws_stack) == []
     assert _members_items(aws_stack) == []  # no member, no claim
+    assert "signup" not in {r["action"] for r in _access_records(aws_stack)}
     retry = _post(body, key)
     assert retry.status == 201, retry.body
+    assert verify_chain().intact
 
 
 def test_no_personal_data_or_password_reaches_the_logs(

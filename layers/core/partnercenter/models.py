@@ -18,9 +18,16 @@ Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f
 
 
 class ApiModel(BaseModel):
-    """Base of request and response bodies: camelCase on the wire, unknown fields refused."""
+    """Base of request and response bodies: camelCase on the wire, unknown fields refused.
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    Validators are built on first use, not at import (``defer_build``): a function imports
+    many more models than its routes take. SnapStart's priming builds every one before the
+    snapshot (``partnercenter.snapstart``).
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 @dataclass(frozen=True)

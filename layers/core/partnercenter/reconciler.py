@@ -5,8 +5,9 @@ It reads only intents older than the in-flight window, through the sparse ``byIn
 and settles each one:
 - a **profile mark** (a withdrawal or sanction that died before its commit): the account gets
   the state the profile says — enabled unless the member is suspended — and the mark goes;
-- an **account deletion** (a committed withdrawal or rejection): the account is signed out and
-  deleted, and the intent goes;
+- an **account deletion** (a committed withdrawal or rejection): what the commit's transaction
+  had no room for in the member's partition (consent history) and the account are deleted,
+  and the intent goes;
 - a **signup claim** (a signup that died before its commit): the orphan account under the
   claimed login ID is deleted, and the claim goes, freeing the login ID.
 
@@ -22,9 +23,11 @@ from datetime import datetime
 
 from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro
-from partnercenter.dal import cognito, intents
+from partnercenter.crypto import UnreadableCiphertext
+from partnercenter.dal import cognito, intents, member_deletes
 from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.pagination import StartKey
+from partnercenter.dal.transactions import write_in_batches
 from partnercenter.models import ApiModel
 from partnercenter.observability import logger, tracer
 from partnercenter.sanctions.rules import is_suspended
@@ -79,9 +82,15 @@ def _settle(key: intents.IntentKey, before: str, now: datetime, report: Reconcil
 
 
 def _delete_account(member_id: str, report: ReconcileReport) -> None:
+    # A withdrawal that died right after its commit leaves the consent records its transaction
+    # had no room for (docs/withdrawal.md, step 5); they go as the request would have deleted
+    # them. The memberId is the account's sub, never reused, so the partition is the ended
+    # member's alone.
+    write_in_batches("leftovers", member_deletes.partition(member_id))
     username = cognito.username_of(member_id)
     if username is not None:
-        cognito.sign_out_everywhere(username)
+        # No global sign-out first: deleting the account ends its refresh tokens as surely
+        # (docs/withdrawal.md).
         cognito.delete_own_user(username, member_id)
         _record(member_id, "delete_account")
         report.deleted += 1
@@ -90,7 +99,14 @@ def _delete_account(member_id: str, report: ReconcileReport) -> None:
 
 def _delete_orphan(login_hash: str, sealed: bytes, lease: str, report: ReconcileReport) -> None:
     # The claim still stands, so no member owns this login ID: any account under it is an orphan.
-    login_id = intents.open_login_id(login_hash, sealed)
+    try:
+        login_id = intents.open_login_id(login_hash, sealed)
+    except UnreadableCiphertext:
+        # Altered, or sealed otherwise: no username to act on. The claim goes all the same, so
+        # the run is not stuck on it; a signup of that login ID replaces the account it finds.
+        logger.warning("signup claim unreadable; its account, if any, is left")
+        intents.release_claim(login_hash, lease)
+        return
     orphan = cognito.sub_of(login_id)
     if orphan is not None:
         cognito.delete_own_user(login_id, orphan)

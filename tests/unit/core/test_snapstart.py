@@ -63,6 +63,13 @@ hooks = {
     "routes": len(routes),
     "unbuilt_routes": [r.path for r in routes if r._dependant is None],
 }
+from pydantic import BaseModel
+pending, hooks["unbuilt_models"] = [BaseModel], []
+while pending:
+    model = pending.pop()
+    pending.extend(model.__subclasses__())
+    if model.__module__.startswith("partnercenter.") and not model.__pydantic_complete__:
+        hooks["unbuilt_models"].append(model.__qualname__)
 
 def restored_copy(run_after_restore):
     # One environment resumed from the snapshot: the parent's memory, as the snapshot holds it.
@@ -144,6 +151,8 @@ def test_priming_warms_every_resolver_without_reaching_the_network(
     # Each route's parameter and body models are built before the snapshot, not on a request.
     assert lambda_run["routes"] > 30
     assert lambda_run["unbuilt_routes"] == []
+    # Every body's validator too (models.ApiModel defers it from import to first use).
+    assert lambda_run["unbuilt_models"] == []
 
 
 def test_two_restored_copies_share_no_id_nonce_or_random_draw(lambda_run: dict[str, Any]) -> None:
@@ -160,6 +169,94 @@ def test_without_renewal_restored_copies_draw_the_same_random_numbers(
     first, second = lambda_run["unrenewed"]
     assert first["random"] == second["random"]
     assert first["uuid4"] != second["uuid4"]  # the kernel's generator is never shared
+
+
+_DEFERRED_PROBE = r"""
+import importlib.util, json, os, sys
+from pathlib import Path
+
+from partnercenter.config import Settings
+for field in Settings.model_fields.values():
+    if field.is_required():
+        os.environ[field.alias] = "probe-" + field.alias.lower()
+
+import snapshot_restore_py
+from pydantic import BaseModel
+
+WATCHED = [
+    "partnercenter.rights.acts",
+    "partnercenter.identity.verified",
+    "partnercenter.members.session",
+    "partnercenter.usage",
+    "cryptography.hazmat.primitives.ciphers.aead",
+]
+
+def unbuilt_models():
+    found, pending = [], [BaseModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__module__.startswith("partnercenter.") and not model.__pydantic_complete__:
+            found.append(model.__qualname__)
+    return sorted(set(found))
+
+def state():
+    loaded = [name for name in WATCHED if name in sys.modules]
+    return {"loaded": loaded, "unbuilt": unbuilt_models()}
+
+spec = importlib.util.spec_from_file_location("app", Path("functions") / sys.argv[1] / "app.py")
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+at_init = state()
+for hook, args, kwargs in snapshot_restore_py.get_before_snapshot():
+    hook(*args, **kwargs)
+print(json.dumps({"init": at_init, "primed": state()}))
+"""
+
+
+def _deferred_run(function_dir: str) -> dict[str, Any]:
+    """One function alone in a fresh interpreter: what its init loaded, then its priming."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+        "AWS_REGION": "ap-northeast-2",
+        "AWS_DEFAULT_REGION": "ap-northeast-2",
+        "AWS_ACCESS_KEY_ID": "probe",
+        "AWS_SECRET_ACCESS_KEY": "probe",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _DEFERRED_PROBE, function_dir],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_init_defers_what_no_route_needs_and_priming_loads_what_requests_need() -> None:
+    profile = _deferred_run("profile")
+    # Init: no cipher library, no verification read, no act on a privacy request
+    # (rights.requests is imported for the export's models), body validators not yet built.
+    assert profile["init"]["loaded"] == []
+    assert len(profile["init"]["unbuilt"]) > 10
+    # Priming: what a correction reads, the gate's modules and the cipher a member's request
+    # opens data with, every model built; still no act on a request, which no route does.
+    assert profile["primed"]["loaded"] == [
+        "partnercenter.identity.verified",
+        "partnercenter.members.session",
+        "partnercenter.usage",
+        "cryptography.hazmat.primitives.ciphers.aead",
+    ]
+    assert profile["primed"]["unbuilt"] == []
+    rights = _deferred_run("rights")
+    assert "partnercenter.rights.acts" not in rights["init"]["loaded"]
+    assert "partnercenter.rights.acts" in rights["primed"]["loaded"]
+    assert rights["primed"]["unbuilt"] == []
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,10 @@ _ROLES: tuple[ActorRole, ...] = ("member", "operator", "system")
 
 
 class _Body(BaseModel):
-    # As api.ApiModel: camelCase on the wire (domain code does not import the HTTP edge).
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # As models.ApiModel: camelCase on the wire, validators built on first use or priming.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 class AccessEntry(_Body):

@@ -108,6 +108,19 @@ def get(chain: str, seq: int) -> AccessRecord | None:
     return _record(answer["Item"]) if "Item" in answer else None
 
 
+def put_entry(record: AccessRecord) -> Entry:
+    """``record`` as a transaction's write, refused if its seq is taken (another writer won)."""
+    return Entry(
+        {
+            "Put": {
+                "TableName": get_settings().access_records_table,
+                "Item": to_item(_values(record)),
+                "ConditionExpression": "attribute_not_exists(seq)",
+            }
+        }
+    )
+
+
 # The record's entry name in a transaction that carries other writes along.
 ACCESS_RECORD = "access_record"
 
@@ -145,14 +158,10 @@ def append(record: AccessRecord, along: Transaction | None = None) -> bool:
     the record's own condition failed; ``TransactionCancelled`` when one of ``along``'s did."""
     from botocore.exceptions import ClientError
 
-    put = {
-        "TableName": get_settings().access_records_table,
-        "Item": to_item(_values(record)),
-        "ConditionExpression": "attribute_not_exists(seq)",
-    }
+    entry = put_entry(record)
     if along is not None and len(along):
         try:
-            Transaction().add(ACCESS_RECORD, Entry({"Put": put})).add_all(along).commit()
+            Transaction().add(ACCESS_RECORD, entry).add_all(along).commit()
         except TransactionCancelled as cancelled:
             if cancelled.failed(ACCESS_RECORD) and all(
                 code == "None" for name, code in cancelled.reasons.items() if name != ACCESS_RECORD
@@ -161,7 +170,7 @@ def append(record: AccessRecord, along: Transaction | None = None) -> bool:
             raise
     else:
         try:
-            client("dynamodb").put_item(**put)
+            client("dynamodb").put_item(**entry.item["Put"])
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False

@@ -6,6 +6,8 @@ exception message by us (R-SEC-3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from partnercenter.config import get_settings
 from partnercenter.dal.aws import client
 
@@ -125,6 +127,27 @@ def disable_user(username: str) -> None:
     client("cognito-idp").admin_disable_user(
         UserPoolId=get_settings().user_pool_id, Username=username
     )
+
+
+def _unless_gone(call: Callable[..., object], username: str) -> None:
+    """Run an Admin* call on ``username``; a user already gone is fine."""
+    from botocore.exceptions import ClientError
+
+    try:
+        call(UserPoolId=get_settings().user_pool_id, Username=username)
+    except ClientError as exc:
+        if _error_code(exc) != "UserNotFoundException":
+            raise
+
+
+def disable_if_exists(username: str) -> None:
+    """``disable_user``, for an account that may be gone already."""
+    _unless_gone(client("cognito-idp").admin_disable_user, username)
+
+
+def enable_if_exists(username: str) -> None:
+    """``enable_user``, for an account that may be gone already."""
+    _unless_gone(client("cognito-idp").admin_enable_user, username)
 
 
 def sign_out_everywhere(username: str) -> None:

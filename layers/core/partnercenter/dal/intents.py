@@ -7,8 +7,8 @@ clears it in the same transaction. Three shapes, all carrying ``intentQueue``/``
 the keys of the sparse ``byIntent`` index the reconciler reads:
 
 - a signup's **claim**: the login-ID guard itself, before the account exists, holding the login
-  ID sealed under MembersKey (the reconciler needs the username to delete an orphan); the
-  commit replaces it with the member's guard;
+  ID sealed (AES-GCM, key derived from the lookup-hash secret; the reconciler needs the
+  username to delete an orphan); the commit replaces it with the member's guard;
 - a **profile mark** (``cognitoIntent`` = ``withdraw``, ``sanction`` or ``approve``) before the
   account is disabled (or, on approval, with the status change before it is enabled); the
   commit deletes or updates the profile without it;
@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from partnercenter.clock import iso_micro
 from partnercenter.config import get_settings
-from partnercenter.dal.aws import client
+from partnercenter.crypto import open_sealed, purpose_key, seal
+from partnercenter.dal.aws import client, get_secret
 from partnercenter.dal.codec import from_item
 from partnercenter.dal.members import (
     INTENT_QUEUE,
@@ -37,6 +38,9 @@ from partnercenter.dal.members import (
 )
 from partnercenter.dal.transactions import Entry
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 # Longer than the timeout of any function that writes intents (60 s at most): a younger intent
 # may belong to an operation still in flight, an older one to an operation that died (the
 # reconciler's to finish or undo).
@@ -45,6 +49,8 @@ QUEUE = INTENT_QUEUE
 INDEX = "byIntent"
 _INTENT_ATTRIBUTES = ", ".join(MARK)
 DELETE_ACCOUNT = "DELETE_ACCOUNT"
+# HKDF's info label: the claim's key is for sealing claimed login IDs and nothing else.
+_CLAIM_KEY_PURPOSE = "partnercenter/signup-claim/login-id"
 
 
 @dataclass(frozen=True)
@@ -96,23 +102,24 @@ def _conditional(call: Any, **params: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------- signup claims
+def _claim_cipher() -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    # Derived from the secret that keys the login ID's hash: the claim needs no KMS round trip
+    # (docs/signup.md, "The claim's sealed login ID").
+    secret = get_secret(get_settings().lookup_hash_secret)
+    return AESGCM(purpose_key(secret, _CLAIM_KEY_PURPOSE))
+
+
 def seal_login_id(login_id_hash: str, login_id: str) -> bytes:
-    """The login ID, KMS-encrypted and bound to its own guard: only the claim can open it."""
-    blob: bytes = client("kms").encrypt(
-        KeyId=get_settings().members_key_id,
-        Plaintext=login_id.encode(),
-        EncryptionContext={"purpose": "signup-claim", "loginIdHash": login_id_hash},
-    )["CiphertextBlob"]
-    return blob
+    """The login ID, sealed to its own guard: only the claim of this hash opens it."""
+    return seal(_claim_cipher(), login_id.encode(), login_id_hash.encode())
 
 
 def open_login_id(login_id_hash: str, sealed: bytes) -> str:
-    plain: bytes = client("kms").decrypt(
-        CiphertextBlob=sealed,
-        KeyId=get_settings().members_key_id,
-        EncryptionContext={"purpose": "signup-claim", "loginIdHash": login_id_hash},
-    )["Plaintext"]
-    return plain.decode()
+    """The claim's login ID; ``UnreadableCiphertext`` if the seal was changed or is another
+    login ID's."""
+    return open_sealed(_claim_cipher(), sealed, login_id_hash.encode(), "loginIdEnc").decode()
 
 
 def claim_login_id(

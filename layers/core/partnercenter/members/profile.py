@@ -25,7 +25,6 @@ from partnercenter.errors import (
     VerificationUsed,
 )
 from partnercenter.hashing import phone_hash
-from partnercenter.identity.verified import consume_entry, load_for_use
 from partnercenter.members.consents import ConsentState
 from partnercenter.members.fields import Name, Phone
 from partnercenter.members.vault import member_cipher, open_personal_fields
@@ -73,6 +72,10 @@ def change_profile(caller: Caller, member: MemberRecord, change: ProfileChange) 
             "POST /members/me/identity-verifications and send its verificationId.",
             fields=["verificationId"],
         )
+    # Only a correction reads verifications: imported here, not at init (the profile
+    # function primes it, partnercenter.snapstart).
+    from partnercenter.identity.verified import consume_entry, load_for_use
+
     now = utc_now()
     verification = load_for_use(
         change.verification_id, PROFILE_CHANGE, now, member_id=caller.member_id

@@ -2,30 +2,33 @@
 
 Order: the verification (under 14: destroyed and refused, R-COL-3), the required consent
 (R-COL-2), the identity match (R-IDV-3); then the login ID's claim (the intent, in MembersTable,
-before anything exists in Cognito); then the Cognito account, created disabled, and the access
-record; then ONE transaction with the member's items, the claim's replacement by the member's
-guard and the verification's consumption. Whatever fails before the commit deletes the account
-and the claim again; whatever dies there leaves the claim, and the reconciler deletes both
-(docs/signup.md). Nothing that can fail comes after the commit.
+before anything exists in Cognito); then the Cognito account, created disabled; then ONE
+transaction with the member's items, the claim's replacement by the member's guard, the
+verification's consumption and the signup's access record (R-SEC-2). Whatever fails before the
+commit deletes the account and the claim again; whatever dies there leaves the claim, and the
+reconciler deletes both (docs/signup.md). Nothing that can fail comes after the commit.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from partnercenter.audit.access_records import record_access
+from partnercenter.audit.access_records import GENESIS, AccessRecordNotWritten, chain_names, sign
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal import cognito, intents, transactions
+from partnercenter.dal import access_records, cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.dal.aws import client
+from partnercenter.dal.access_records import AccessRecord
+from partnercenter.dal.aws import client, get_secret
 from partnercenter.dal.intents import IN_FLIGHT_WINDOW
 from partnercenter.errors import (
     AlreadyMember,
@@ -38,7 +41,7 @@ from partnercenter.errors import (
     VerificationNotFound,
     VerificationUsed,
 )
-from partnercenter.hashing import login_id_hash, lookup_hash
+from partnercenter.hashing import login_id_hash, lookup_hash, subject_pseudonym
 from partnercenter.identity.verified import UsableVerification, consume_entry, load_for_use
 from partnercenter.members.fields import LoginId, Name, Password, Phone
 from partnercenter.members.records import NewMember, new_member_writes
@@ -47,6 +50,8 @@ from partnercenter.observability import logger, tracer
 from partnercenter.policy import current_version
 
 SIGNUP = "signup"
+# Bounded like every access record's append: each lost race moves to another chain.
+_ACCESS_RECORD_ATTEMPTS = 24
 
 
 class RequiredConsent(ApiModel):
@@ -205,9 +210,6 @@ def _sign_up(request: SignupRequest, receipt: str | None = None) -> SignupResult
     member_id: str | None = None
     try:
         member_id = _create_account(request)
-        # The applicant's data enters the system: an access record (R-SEC-2), written before
-        # the commit so that nothing after it can fail a committed signup.
-        record_access(actor=member_id, actor_role="member", member_id=member_id, action="signup")
         _store_member(
             request,
             verification,
@@ -301,9 +303,14 @@ def _store_member(
             login_id_hash(request.login_id), member_id, claim.since, claim.receipt
         ),
     )
-    transaction = writes.transaction().add("verification", consume_entry(verification, now))
+    consumed = consume_entry(verification, now)
     try:
-        transaction.commit()
+        _commit_recorded(
+            lambda record: writes.transaction()
+            .add("verification", consumed)
+            .add("access_record", record),
+            member_id,
+        )
     except transactions.TransactionCancelled as cancelled:
         if cancelled.failed("login_id_guard"):
             raise LoginIdTaken() from None
@@ -312,3 +319,40 @@ def _store_member(
         if cancelled.failed("verification"):
             raise VerificationUsed() from None
         raise Conflict() from None
+
+
+def _commit_recorded(
+    transaction: Callable[[transactions.Entry], transactions.Transaction], member_id: str
+) -> None:
+    """Commit ``transaction`` with the signup's access record as its entry ``access_record``:
+    the applicant's data enters the system (R-SEC-2), and the record exists iff the signup
+    committed. A cancellation that is only the record's own (its seq taken by another writer)
+    commits again on a chain drawn afresh, from its head read anew, boundedly; any other
+    cancellation is the caller's. (Signup's own until ``audit.access_records`` appends into a
+    caller's transaction.)"""
+    key = get_secret(get_settings().access_chain_secret)
+    subject = subject_pseudonym(member_id)
+    names = chain_names()
+    for _ in range(_ACCESS_RECORD_ATTEMPTS):
+        chain = names[secrets.randbelow(len(names))]
+        head = access_records.latest(chain)
+        record = AccessRecord(
+            chain=chain,
+            seq=head.seq + 1 if head else 1,
+            at=iso_micro(utc_now()),
+            actor=member_id,
+            actor_role="member",
+            subject=subject,
+            action="signup",
+            source_ip="",
+            prev_mac=head.mac if head else GENESIS,
+        )
+        try:
+            transaction(access_records.put_entry(sign(key, record))).commit()
+        except transactions.TransactionCancelled as cancelled:
+            others = [name for name in cancelled.reasons if name != "access_record"]
+            if not cancelled.failed("access_record") or any(map(cancelled.failed, others)):
+                raise
+            continue
+        return
+    raise AccessRecordNotWritten()

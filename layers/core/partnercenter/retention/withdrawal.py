@@ -5,8 +5,10 @@ Cognito account is disabled (reversible) and ONE transaction is the commit point
 the profile, guards and consent history, shreds the member's data key, stores the retained
 items in separated storage under a new data key, writes the automatic hold and the destruction
 record. A failed commit re-enables the account: the member is untouched. After the commit
-only idempotent clean-up remains (global sign-out, deleting the account); the retained record
-is the withdrawal's receipt, so a repeated request finishes that clean-up and answers the same.
+only idempotent clean-up remains (deleting the account); the retained record is the
+withdrawal's receipt, so a repeated request finishes that clean-up and answers the same. What
+the request read before the commit (the member's partition, the holds, the Cognito username)
+is passed along, not read again (docs/withdrawal.md).
 
 Two entry points share that one withdrawal: the member's own request (``withdraw``) and an
 operator acting on the member's written request, by letter, e-mail or phone (the policy's way
@@ -18,7 +20,7 @@ answered done is carried out through ``withdraw_on_request`` too (``rights.acts`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -253,7 +255,16 @@ class _Mark:
     withdrawal holds it and owns the account), and the account it guards."""
 
     owner: bool
-    username: str | None
+    username: str = field(repr=False)  # the login ID: personal data, kept out of repr
+
+
+@dataclass(frozen=True)
+class _Committed:
+    """What this request knows of its own commit, so that finishing reads nothing again:
+    the member's items the transaction had no room for, and the holds it committed under."""
+
+    leftovers: list[Entry]
+    holds: list[HoldRecord]
 
 
 def _retained_record(w: _Withdrawal, cipher: FieldCipher) -> tuple[RetainedRecord, Entry]:
@@ -299,8 +310,11 @@ def _destruction_record(w: _Withdrawal) -> Entry:
     )
 
 
-def _transaction(w: _Withdrawal, cipher: FieldCipher, consent_history: list[Entry]) -> Transaction:
-    """The commit point: everything the withdrawal writes, all of it or none."""
+def _transaction(
+    w: _Withdrawal, cipher: FieldCipher, consent_history: list[Entry]
+) -> tuple[Transaction, list[Entry]]:
+    """The commit point: everything the withdrawal writes, all of it or none; and the consent
+    records it had no room for (deleted right after the commit)."""
     member_id = w.member_id
     record, retained_key = _retained_record(w, cipher)
     transaction = Transaction()
@@ -316,18 +330,20 @@ def _transaction(w: _Withdrawal, cipher: FieldCipher, consent_history: list[Entr
     transaction.add("destruction_record", _destruction_record(w))
     # Open sanctions end with the membership; their records' retention starts (R-RET-8).
     transaction.add_group("sanction_ends", membership_end_entries(w.member, w.now))
-    # Consent history rides along while it fits; _finish deletes any rest after the commit.
-    transaction.fill("consent_history", consent_history, keep_free=1)
+    # Consent history rides along while it fits; _finish deletes the rest after the commit.
+    rest = transaction.fill("consent_history", consent_history, keep_free=1)
     # The commit also says the account must go: a withdrawal that dies after it is finished
     # by the reconciler.
     transaction.add("account_deletion_intent", intents.account_deletion_put(member_id, w.since))
-    return transaction
+    return transaction, rest
 
 
 def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> WithdrawalReceipt:
     member_id = member.member_id
     now = utc_now()
     w = _Withdrawal(member, by, request_id, now, _Retention.read(member_id, now))
+    # The partition is read once: every later write to it changes the profile's version too
+    # (consents), which cancels the commit, so what the commit leaves is known without a read.
     consent_history = member_deletes.partition_rest(member_id)
     cipher = member_cipher(member_id)
     if cipher is None:
@@ -341,8 +357,10 @@ def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> Withdra
         action=by.action,
         source_ip=by.source_ip,
     )
-    transaction = _transaction(w, cipher, consent_history)
-    username = cognito.username_of(member_id)
+    transaction, leftovers = _transaction(w, cipher, consent_history)
+    # The account's username is the login ID, opened with the items above: no lookup. While
+    # the member is live their login-ID guard keeps any other signup from that username.
+    username = cipher.open("loginId", member.login_id_enc)
     # The intent first: should this request die before the commit, the reconciler finds the
     # mark and enables the account again (docs/withdrawal.md).
     owner = intents.mark_profile(member_id, member.version, "withdraw", w.since, now)
@@ -358,7 +376,7 @@ def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> Withdra
         "member withdrawn",
         extra={"retained": w.retention.kept, "destroyed": w.retention.destroyed},
     )
-    return _finish(member_id, w.retention.kept)
+    return _finish(member_id, w.retention.kept, _Committed(leftovers, w.retention.holds))
 
 
 def _commit(w: _Withdrawal, transaction: Transaction, mark: _Mark) -> WithdrawalReceipt | None:
@@ -366,8 +384,10 @@ def _commit(w: _Withdrawal, transaction: Transaction, mark: _Mark) -> Withdrawal
     withdrawal (or this one, with its reply lost) committed; otherwise the member is left
     untouched and the failure raised."""
     try:
-        if mark.owner and mark.username is not None:
-            cognito.disable_user(mark.username)  # no sign-in from here on, unless the commit fails
+        if mark.owner:
+            # No sign-in from here on, unless the commit fails; an account already gone (an
+            # operator removed it) leaves the data to withdraw all the same.
+            cognito.disable_if_exists(mark.username)
         transaction.commit()
     except Exception as exc:
         # Committed after all (a lost reply), or a concurrent withdrawal did: finish it.
@@ -375,10 +395,10 @@ def _commit(w: _Withdrawal, transaction: Transaction, mark: _Mark) -> Withdrawal
         if committed is not None:
             return committed
         if mark.owner:
-            if mark.username is not None and not is_suspended(w.member, w.now):
+            if not is_suspended(w.member, w.now):
                 # Nothing changed (even if the disabling's reply was lost): the member is
                 # untouched; a suspended member's account stays disabled, as it was.
-                cognito.enable_user(mark.username)
+                cognito.enable_if_exists(mark.username)
             intents.clear_profile_mark(w.member_id, w.since)
         if isinstance(exc, TransactionCancelled):
             logger.info("withdrawal lost a race", extra={"reasons": exc.reasons})
@@ -394,13 +414,22 @@ def _another_withdrawal_under_way(member_id: str) -> bool:
     return member is not None and member.cognito_intent == "withdraw"
 
 
-def _finish(member_id: str, kept: list[str]) -> WithdrawalReceipt:
-    """The idempotent rest of a committed withdrawal, then the answer from the holds as stored."""
-    write_in_batches("leftovers", member_deletes.partition(member_id))
+def _finish(
+    member_id: str, kept: list[str], committed: _Committed | None = None
+) -> WithdrawalReceipt:
+    """The idempotent rest of a committed withdrawal, then the answer from the holds as
+    committed. ``committed`` is None when another request (or a lost reply) committed: the
+    partition and the holds are read as stored then."""
+    leftovers = member_deletes.partition(member_id) if committed is None else committed.leftovers
+    write_in_batches("leftovers", leftovers)
+    # Found by sub, not by the login ID read before the commit: the commit freed the login ID,
+    # and a new signup under it removes an ended membership's account and makes its own.
     username = cognito.username_of(member_id)
     if username is not None:
-        cognito.sign_out_everywhere(username)
+        # No global sign-out first: deleting the account ends its refresh tokens as surely
+        # (Cognito refreshes only for a user that exists), and an unexpired ID token meets
+        # the member gate's 401 (no profile) either way (docs/withdrawal.md).
         cognito.delete_user(username)
     intents.account_deleted(member_id)
-    holds, _ = load_holds(member_id)
+    holds = load_holds(member_id)[0] if committed is None else committed.holds
     return WithdrawalReceipt(retained=retained_entries(holds, kept))

@@ -47,8 +47,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class _Body(BaseModel):
-    # As api.ApiModel: camelCase on the wire (domain code does not import the HTTP edge).
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # As models.ApiModel: camelCase on the wire, validators built on first use or priming.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
+    )
 
 
 class ConsentEntry(_Body):

@@ -62,7 +62,6 @@ from partnercenter.members.vault import member_cipher, open_personal_fields
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import tracer
 from partnercenter.policy import policy_document
-from partnercenter.rights import acts
 from partnercenter.rights.provisions import Provision, provisions_of
 
 # By law a request is answered within 10 days of its receipt (R-RIGHT-3).
@@ -399,6 +398,8 @@ def _nothing_more(_operator: Caller) -> Disclosure | None:
 
 def _prepare_view(acting: _Acting) -> _Carry:
     """A view done discloses the member's data as held: it must still be held."""
+    from partnercenter.rights import acts
+
     filed, cipher = acting.filed, acting.cipher
     member = members_dal.get_member(filed.member_id)
     if member is None or cipher is None:
@@ -412,11 +413,15 @@ def _prepare_view(acting: _Acting) -> _Carry:
 
 
 def _delete(acting: _Acting) -> _Carry:
+    from partnercenter.rights import acts
+
     acts.delete_member(acting.operator, acting.filed, acting.now)
     return _nothing_more
 
 
 def _correct(acting: _Acting) -> _Carry:
+    from partnercenter.rights import acts
+
     if acting.cipher is None:
         raise NotFound(acts.DATA_GONE)
     acts.correct_member(
@@ -426,6 +431,8 @@ def _correct(acting: _Acting) -> _Carry:
 
 
 def _suspend(acting: _Acting) -> _Carry:
+    from partnercenter.rights import acts
+
     acts.suspend_processing(acting.filed, acting.now)
     return _nothing_more
 
@@ -483,6 +490,10 @@ def answer_request(
 ) -> AnswerResult:
     """Done, delayed or refused; a delay or refusal says why and how to object (R-RIGHT-3).
     A done answer does what was asked (rights.acts); the requester is texted every answer."""
+    # Imported here, not at init: the functions that read requests never act on one (the
+    # rights function primes it, partnercenter.snapstart).
+    from partnercenter.rights import acts
+
     if answer.outcome != "done" and answer.reason is None:
         raise ValidationFailed(
             "A delayed or refused answer must give its reason.", fields=["reason"]
