@@ -29,7 +29,7 @@ BUDGETS: dict[str, int] = {
     "POST /admin/sign-out": 3,
     "POST /identity-verifications": 1,
     "POST /identity-verifications/{verificationId}/callback": 3,
-    "POST /members": 9,
+    "POST /members": 8,
     "GET /members/me": 3,
     "PATCH /members/me": 6,
     "GET /members/me/access-history": 3,

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from partnercenter.audit import access_records as access_chain
 from partnercenter.audit.access_records import GENESIS, sign, verify_chain
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
@@ -516,9 +517,10 @@ def _access_records(stack: AwsStack) -> list[dict[str, Any]]:
     ]
 
 
-def _rival_takes_the_seq(params: dict[str, Any], **_: Any) -> None:
+def _rival_takes_the_seq(params: dict[str, Any], **_: Any) -> str:
     """Another writer wins the race: it appends to the chain of the transaction's access record
-    first, at the very seq that record names, so the record's own condition fails."""
+    first, at the very seq that record names, so the record's own condition fails. Returns the
+    chain."""
     table = get_settings().access_records_table
     [put] = [
         entry["Put"]
@@ -539,7 +541,10 @@ def _rival_takes_the_seq(params: dict[str, Any], **_: Any) -> None:
         source_ip="",
         prev_mac=head.mac if head else GENESIS,
     )
-    assert access_records.append(sign(get_secret(get_settings().access_chain_secret), rival))
+    # Written as another container would: this container's memory of its last record stays.
+    signed = sign(get_secret(get_settings().access_chain_secret), rival)
+    client("dynamodb").put_item(**access_records.put_entry(signed).item["Put"])
+    return chain
 
 
 def test_the_signup_access_record_is_committed_with_the_signup_and_only_with_it(
@@ -574,29 +579,67 @@ def test_the_signup_access_record_is_committed_with_the_signup_and_only_with_it(
     assert verify_chain().intact
 
 
+def _signup_losing_the_first_race(login_id: str) -> tuple[Any, list[str]]:
+    """Sign a new person up while another writer takes the access record's seq at the first
+    commit; returns the answer and the chain of each commit's lost race (one)."""
+    events = client("dynamodb").meta.events
+    person = Person.new()
+    commits: list[str] = []
+    lost: list[str] = []
+
+    def once(params: dict[str, Any], **kwargs: Any) -> None:
+        commits.append("TransactWriteItems")
+        if len(commits) == 1:
+            lost.append(_rival_takes_the_seq(params, **kwargs))
+
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", once)
+    try:
+        result = _post(signup_body(person, verified(person), login_id))
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", once)
+    assert len(commits) == 2  # one lost race, one commit: no more
+    return result, lost
+
+
+def _signup_record(stack: AwsStack, member_id: str) -> dict[str, Any]:
+    [record] = [
+        r
+        for r in _access_records(stack)
+        if r["action"] == "signup" and r["subject"] == subject_pseudonym(member_id)
+    ]
+    return record
+
+
 def test_an_access_record_that_lost_its_race_is_committed_again_on_another_chain(
     aws_stack: AwsStack,
 ) -> None:
     # R-SEC-2: another writer took the record's seq at the commit; the whole transaction was
-    # cancelled by that record's condition alone, so it commits again from a fresh head.
-    person = Person.new()
-    events = client("dynamodb").meta.events
-    calls: list[str] = []
-
-    def once(params: dict[str, Any], **kwargs: Any) -> None:
-        calls.append("TransactWriteItems")
-        if len(calls) == 1:
-            _rival_takes_the_seq(params, **kwargs)
-
-    events.register("before-parameter-build.dynamodb.TransactWriteItems", once)
-    try:
-        result = _post(signup_body(person, verified(person), "manager.kim"))
-    finally:
-        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", once)
+    # cancelled by that record's condition alone, so it commits again, on another chain, with
+    # the signup's writes unchanged.
+    assert access_records.last_written() is None  # a fresh container: no chain of its own yet
+    result, [lost_on] = _signup_losing_the_first_race("manager.kim")
     assert result.status == 201, result.body
-    assert len(calls) == 2
-    records = _access_records(aws_stack)
-    assert sorted(r["action"] for r in records) == ["signup", "view_member"]
+    record = _signup_record(aws_stack, result.body["memberId"])
+    assert record["chain"] != lost_on
+    assert sorted(r["action"] for r in _access_records(aws_stack)) == ["signup", "view_member"]
+    assert len(_members_items(aws_stack)) > 0
+    assert verify_chain().intact
+
+
+def test_a_warm_signup_that_lost_its_race_commits_after_the_rival_on_its_chain(
+    aws_stack: AwsStack,
+) -> None:
+    # R-SEC-2: a warm container appends after the record it last wrote without reading the
+    # head; when a rival took that seq it reads the head and commits right after the rival.
+    person = Person.new()
+    first = _post(signup_body(person, verified(person), "manager.kim"))
+    assert first.status == 201, first.body
+    mine = _signup_record(aws_stack, first.body["memberId"])
+    second, [lost_on] = _signup_losing_the_first_race("manager.lee")
+    assert second.status == 201, second.body
+    assert lost_on == mine["chain"]
+    record = _signup_record(aws_stack, second.body["memberId"])
+    assert (record["chain"], record["seq"]) == (mine["chain"], mine["seq"] + 2)
     assert verify_chain().intact
 
 
@@ -635,7 +678,7 @@ def test_an_access_record_that_cannot_be_written_fails_the_signup_with_nothing_l
     # R-SEC-2: no member without the access record of their signup. Every chain tried stays
     # contended (boundedly): the account and the claim go, and the retry under the same key
     # goes through.
-    monkeypatch.setattr(signup_logic, "_ACCESS_RECORD_ATTEMPTS", 3)
+    monkeypatch.setattr(access_chain, "_MAX_ATTEMPTS", 3)
     person = Person.new()
     body = signup_body(person, verified(person), "manager.kim")
     key = {"Idempotency-Key": str(uuid.uuid4())}

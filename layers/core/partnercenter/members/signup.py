@@ -12,23 +12,20 @@ reconciler deletes both (docs/signup.md). Nothing that can fail comes after the 
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from partnercenter.audit.access_records import GENESIS, AccessRecordNotWritten, chain_names, sign
+from partnercenter.audit.access_records import record_access
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal import access_records, cognito, intents, transactions
+from partnercenter.dal import cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.dal.access_records import AccessRecord
-from partnercenter.dal.aws import client, get_secret
+from partnercenter.dal.aws import client
 from partnercenter.dal.intents import IN_FLIGHT_WINDOW
 from partnercenter.errors import (
     AlreadyMember,
@@ -41,7 +38,7 @@ from partnercenter.errors import (
     VerificationNotFound,
     VerificationUsed,
 )
-from partnercenter.hashing import login_id_hash, lookup_hash, subject_pseudonym
+from partnercenter.hashing import login_id_hash, lookup_hash
 from partnercenter.identity.verified import UsableVerification, consume_entry, load_for_use
 from partnercenter.members.fields import LoginId, Name, Password, Phone
 from partnercenter.members.records import NewMember, new_member_writes
@@ -50,8 +47,6 @@ from partnercenter.observability import logger, tracer
 from partnercenter.policy import current_version
 
 SIGNUP = "signup"
-# Bounded like every access record's append: each lost race moves to another chain.
-_ACCESS_RECORD_ATTEMPTS = 24
 
 
 class RequiredConsent(ApiModel):
@@ -305,11 +300,14 @@ def _store_member(
     )
     consumed = consume_entry(verification, now)
     try:
-        _commit_recorded(
-            lambda record: writes.transaction()
-            .add("verification", consumed)
-            .add("access_record", record),
-            member_id,
+        # The applicant's data enters the system (R-SEC-2): the signup's access record is
+        # committed with it, so it exists iff the signup committed.
+        record_access(
+            actor=member_id,
+            actor_role="member",
+            member_id=member_id,
+            action="signup",
+            along=writes.transaction().add("verification", consumed),
         )
     except transactions.TransactionCancelled as cancelled:
         if cancelled.failed("login_id_guard"):
@@ -319,40 +317,3 @@ def _store_member(
         if cancelled.failed("verification"):
             raise VerificationUsed() from None
         raise Conflict() from None
-
-
-def _commit_recorded(
-    transaction: Callable[[transactions.Entry], transactions.Transaction], member_id: str
-) -> None:
-    """Commit ``transaction`` with the signup's access record as its entry ``access_record``:
-    the applicant's data enters the system (R-SEC-2), and the record exists iff the signup
-    committed. A cancellation that is only the record's own (its seq taken by another writer)
-    commits again on a chain drawn afresh, from its head read anew, boundedly; any other
-    cancellation is the caller's. (Signup's own until ``audit.access_records`` appends into a
-    caller's transaction.)"""
-    key = get_secret(get_settings().access_chain_secret)
-    subject = subject_pseudonym(member_id)
-    names = chain_names()
-    for _ in range(_ACCESS_RECORD_ATTEMPTS):
-        chain = names[secrets.randbelow(len(names))]
-        head = access_records.latest(chain)
-        record = AccessRecord(
-            chain=chain,
-            seq=head.seq + 1 if head else 1,
-            at=iso_micro(utc_now()),
-            actor=member_id,
-            actor_role="member",
-            subject=subject,
-            action="signup",
-            source_ip="",
-            prev_mac=head.mac if head else GENESIS,
-        )
-        try:
-            transaction(access_records.put_entry(sign(key, record))).commit()
-        except transactions.TransactionCancelled as cancelled:
-            others = [name for name in cancelled.reasons if name != "access_record"]
-            if not cancelled.failed("access_record") or any(map(cancelled.failed, others)):
-                raise
-            continue
-        return
-    raise AccessRecordNotWritten()
