@@ -21,13 +21,15 @@ app = PartnerCenterResolver()
 
 
 # Open whatever the member thinks of a new policy (R-RIGHT-2, R-NOT-1) and during a suspension
-# (R-COL-5); a repeat after the withdrawal committed is answered again.
+# (R-COL-5); a repeat after the withdrawal committed is answered again. It opens the member's
+# items to move them: the gate reads the data key with the member.
 @app.member_route(
     "POST",
     "/members/me/withdrawal",
     allow_suspended=True,
     policy_consent=False,
     repeat_after_end=True,
+    opens_personal_data=True,
 )
 def post_withdrawal(
     _request: Annotated[WithdrawalRequest | None, Body()] = None,

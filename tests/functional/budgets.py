@@ -16,7 +16,7 @@ BUDGETS: dict[str, int] = {
     "GET /admin/members/{memberId}/sanctions": 6,
     "POST /admin/members/{memberId}/sanctions": 9,
     "POST /admin/members/{memberId}/sanctions/{sanctionId}/lift": 12,
-    "POST /admin/members/{memberId}/withdrawal": 16,
+    "POST /admin/members/{memberId}/withdrawal": 15,
     "POST /admin/notices": 10,
     "GET /admin/notices/{noticeId}": 5,
     "POST /admin/notices/{noticeId}/authority-reports": 7,
@@ -41,6 +41,6 @@ BUDGETS: dict[str, int] = {
     "POST /members/me/privacy-requests": 5,
     "POST /members/me/provision-consents": 3,
     "POST /members/me/sign-out": 5,
-    "POST /members/me/withdrawal": 13,
+    "POST /members/me/withdrawal": 12,
     "GET /privacy-policy": 2,
 }

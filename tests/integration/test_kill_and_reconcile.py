@@ -28,7 +28,7 @@ from partnercenter.dal import aws, cognito, intents
 from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
 from partnercenter.dal.data_keys import load_data_key
-from partnercenter.hashing import login_id_hash
+from partnercenter.hashing import login_id_hash, subject_pseudonym
 from partnercenter.reconciler import ReconcileReport, reconcile
 from tests.conftest import REGION, _reset_caches
 from tests.integration.member_steps import OPERATOR, Person, sign_up, signup_body, verified
@@ -366,6 +366,29 @@ def test_a_withdrawal_killed_right_after_its_commit_leaves_no_consent_history(
     assert member_partition(member.member_id) == []
     assert cognito_user(member) is None
     assert stale_intents() == []
+
+
+def test_a_withdrawal_killed_just_before_its_commit_has_recorded_its_read(
+    server_stack: None,
+) -> None:
+    # R-SEC-2: the withdrawal opens the member's items (to re-seal what is retained, and the
+    # login ID as the account's username) before its commit, so the record of that read is
+    # written before it, not in the commit: a process that dies right before the commit's
+    # request is sent has read personal data, and its access record must exist.
+    member = make_active_member()
+    event = api_event("withdrawal", body={}, claims=member.claims())
+    commit = "TransactWriteItems"
+    assert run_until_killed("withdrawal", event, lambda op, _: op == commit, False) == commit
+    pseudonym = subject_pseudonym(member.member_id)
+    actions = [
+        r["action"]
+        for r in (from_item(i) for i in scan_all("ACCESS_RECORDS_TABLE"))
+        if r["subject"] == pseudonym
+    ]
+    assert actions == ["withdraw"]
+    run_reconciler()
+    assert retained_of(member.member_id) is None  # untouched: only the read happened
+    assert can_sign_in(member)
 
 
 # ---------------------------------------------------------------------------- sanctions

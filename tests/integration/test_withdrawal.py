@@ -52,6 +52,13 @@ ALL_TABLES = (
 )
 
 
+def access_actions(member_id: str) -> list[str]:
+    """The actions of the access records whose subject is the member."""
+    pseudonym = subject_pseudonym(member_id)
+    records = (from_item(i) for i in scan_all("ACCESS_RECORDS_TABLE"))
+    return [r["action"] for r in records if r["subject"] == pseudonym]
+
+
 def assert_no_plaintext_anywhere(member: ActiveMember) -> None:
     # R-SEC-1: no table holds a name, phone or login ID in clear, before or after.
     for table in ALL_TABLES:
@@ -166,12 +173,7 @@ def test_withdrawal_destroys_what_no_hold_covers_and_separates_name_and_phone(aw
     # The account is gone: no sign-in (R-RIGHT-2), and the access was recorded (R-SEC-2).
     assert cognito_user(member) is None
     assert not can_sign_in(member)
-    actions = [
-        r["action"]
-        for r in (from_item(i) for i in scan_all("ACCESS_RECORDS_TABLE"))
-        if r["subject"] == subject_pseudonym(member.member_id)
-    ]
-    assert actions == ["withdraw"]
+    assert access_actions(member.member_id) == ["withdraw"]
     assert_no_plaintext_anywhere(member)
 
 
@@ -272,6 +274,8 @@ def test_a_profile_change_during_withdrawal_cancels_it_and_reenables_the_account
     assert retained_of(member.member_id) is None
     assert len(member_partition(member.member_id)) == 3
     assert can_sign_in(member)  # the account was disabled for the commit, then re-enabled
+    # R-SEC-2: the items were opened before the cancelled commit; that read stays recorded.
+    assert access_actions(member.member_id) == ["withdraw"]
     assert withdraw(member).status == 200
 
 

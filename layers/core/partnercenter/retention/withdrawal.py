@@ -36,6 +36,7 @@ from partnercenter.dal import privacy_requests as privacy_requests_dal
 from partnercenter.dal import retained as retained_dal
 from partnercenter.dal.data_keys import RETAINED_DATA, new_data_key, retained_subject, shred
 from partnercenter.dal.holds import HoldRecord
+from partnercenter.dal.member_reads import member_with_data_key
 from partnercenter.dal.members import ACTIVE, MemberRecord
 from partnercenter.dal.retained import RetainedRecord
 from partnercenter.dal.transactions import (
@@ -52,7 +53,7 @@ from partnercenter.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from partnercenter.members.vault import member_cipher
+from partnercenter.members.vault import data_key_read_with_member, member_cipher
 from partnercenter.models import ApiModel, Caller
 from partnercenter.observability import logger, tracer
 from partnercenter.retention.holds import (
@@ -162,7 +163,10 @@ def withdraw_on_request(
         )
     if request.proxy is not None:
         _check_agency(member_id, request.proxy.privacy_request_id)
-    member = members_dal.get_member(member_id)
+    # The member and their data key in one round trip, as the member's own route's gate reads
+    # them; the key serves this withdrawal only (members/vault.py).
+    read = member_with_data_key(member_id)
+    member = read.member
     if member is None:
         committed = _already_committed(member_id)
         if committed is None:
@@ -173,7 +177,8 @@ def withdraw_on_request(
             "No active member with this id; a pending application is decided with "
             "POST /admin/members/{memberId}/decision."
         )
-    return _withdraw(member, WithdrawnBy.operator(operator, request), request_id)
+    with data_key_read_with_member(read.data_key):
+        return _withdraw(member, WithdrawnBy.operator(operator, request), request_id)
 
 
 def _check_agency(member_id: str, privacy_request_id: str) -> None:
@@ -347,7 +352,8 @@ def _withdraw(member: MemberRecord, by: WithdrawnBy, request_id: str) -> Withdra
     consent_history = member_deletes.partition_rest(member_id)
     cipher = member_cipher(member_id)
     if cipher is None:
-        # A concurrent withdrawal committed since the profile was read: answer as it did.
+        # A concurrent withdrawal committed since the profile was read (the batch reads the
+        # profile and the key apart): answer as it did.
         return _committed_or_raise(member_id, MemberDataKeyMissing())
     # Opening the items to move them is an access to personal data (R-SEC-2).
     record_access(
