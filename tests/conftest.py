@@ -107,7 +107,7 @@ SPREAD_OVER_WORKERS = frozenset(
 )
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # without xdist (-p no:xdist) unused
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """pytest-xdist's loadfile (one file, one worker: its module fixtures start once), except
     for SPREAD_OVER_WORKERS, whose tests are scheduled one by one."""
