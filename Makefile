@@ -13,6 +13,10 @@ export AWS_DEFAULT_REGION ?= ap-northeast-2
 export SAM_CLI_TELEMETRY := 0
 export PYTHONPATH := layers/core:.
 ENV ?= dev
+# pytest-xdist: one worker per core (`make pytest WORKERS=0` runs in one process). A test file
+# stays on one worker, so its module fixtures (a local stack, a provisioned world) start once.
+WORKERS ?= auto
+XDIST = -n $(WORKERS) --dist loadfile
 # `sam build` runs the layer's BuildMethod, python3.13, from PATH: the interpreter found above.
 SAM_PATH = PATH="$(dir $(PYTHON)):$$PATH"
 .DEFAULT_GOAL := help
@@ -85,19 +89,19 @@ security: $(STAMP) $(CHECKOV_VENV)/.installed ## bandit and checkov
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 pytest: $(STAMP) ## Every test tier, with coverage
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest $(XDIST) --cov --cov-report=term
 
 unit: $(STAMP) ## Unit tests only
 	$(BIN)/python -m pytest tests/unit
 
 integration: $(STAMP) ## Integration tests only
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest $(XDIST) tests/integration
 
 functional: $(STAMP) ## Call budgets: each route's AWS round trips, counted on moto
 	$(BIN)/python -m pytest tests/functional
 
 e2e: $(STAMP) ## End-to-end tests against the local stack
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest $(XDIST) tests/e2e
 
 bench: $(STAMP) ## Benchmarks, printed as ratios measured in one run
 	$(BIN)/python -m bench

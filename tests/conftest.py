@@ -42,7 +42,8 @@ TESTS = Path(__file__).resolve().parent
 def pytest_configure(config: pytest.Config) -> None:
     """Every AWS call a handler makes is checked against its function's role
     (local/iam_check.py); the calls of this run, the local stack's workers' included, go to
-    one record directory unless the caller names one to add several runs up."""
+    one record directory unless the caller names one to add several runs up. Under xdist the
+    controller configures first and its workers inherit its environment: one directory still."""
     from local import iam_check
 
     # The heap is large (botocore's service models, moto's backends) and every world makes
@@ -55,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _whole_suite(config: pytest.Config) -> bool:
+    if hasattr(config, "workerinput"):
+        return False  # an xdist worker ran a share of it: the controller reports on the whole
     chosen = {Path(arg.split("::")[0]).resolve() for arg in config.args}
     return (
         chosen <= {TESTS, TESTS.parent} and not config.option.keyword and not config.option.markexpr
@@ -91,6 +94,33 @@ def _calls_within_roles() -> Iterator[None]:
             "AWS calls outside the caller's role (template.yaml):\n"
             + "\n".join(f"  {f}: {a} on {r}" + (f" via {v}" if v else "") for f, a, r, v in refused)
         )
+
+
+# Files whose tests are long and share nothing costlier than one moto server: under
+# `--dist loadfile` (make pytest) their tests still go to whichever worker is free, so that one
+# file's ten minutes of kill-and-reconcile runs do not decide the suite's wall time.
+SPREAD_OVER_WORKERS = frozenset(
+    {
+        "tests/integration/test_kill_and_reconcile.py",
+        "tests/integration/test_withdrawal.py",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # without xdist (-p no:xdist) unused
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's loadfile (one file, one worker: its module fixtures start once), except
+    for SPREAD_OVER_WORKERS, whose tests are scheduled one by one."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class _LoadFileSpreadingLongFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPREAD_OVER_WORKERS else path
+
+    return _LoadFileSpreadingLongFiles(config, log)
 
 
 def pytest_report_header() -> str | None:
