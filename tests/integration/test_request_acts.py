@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from partnercenter.clock import iso, parse_iso
+from partnercenter.clock import iso, one_year_after, parse_iso
 from partnercenter.dal import verifications as verifications_dal
 from partnercenter.dal.members import ProcessingSuspension
 from partnercenter.dal.processing_suspensions import suspend_if_member
@@ -24,6 +24,7 @@ from tests.integration.retention_support import (
     withdraw,
 )
 from tests.integration.rights_helpers import OPERATOR, OPERATOR_CALLER, active_member
+from tests.integration.test_sanctions import ABUSE, impose, sanction_row
 from tests.support import api_event, call, claims_for
 
 PROVISION = {
@@ -106,6 +107,21 @@ def test_a_done_delete_request_withdraws_the_member_naming_the_request(aws_stack
     assert member.phone not in message
     assert member.name not in message
     assert member.login_id not in message
+
+
+def test_a_done_delete_request_ends_the_members_open_sanctions(aws_stack) -> None:
+    # R-RET-8: the withdrawal a delete request does ends open sanctions as any withdrawal does,
+    # their records' year of retention starting then (RightsFunction's own grant).
+    member = make_active_member()
+    sanction_id = impose(member.member_id, ABUSE).body["sanctionId"]
+    request_id = _file(member.member_id, "delete")
+    done = _answer(request_id, {"outcome": "done"})
+    assert done.status == 200, done.body
+    row = sanction_row(member.member_id, sanction_id)
+    assert row is not None
+    ended = parse_iso(row["membershipEndedAt"])
+    assert row["expiresAtEpoch"] == int(one_year_after(ended).timestamp())
+    assert profile_of(member.member_id) is None
 
 
 def test_a_delete_request_of_a_member_already_withdrawn_is_done_as_it_stands(aws_stack) -> None:
