@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,3 +176,16 @@ def before_call(service: str, operation: str, action: Callable[[], object]) -> I
     finally:
         events.unregister(event, hook)
     assert fired, f"{operation} was never called"
+
+
+def use_verification_elsewhere(verification_id: str) -> None:
+    """Another request consumes the verification (as its own transaction would)."""
+    consumed = verifications.consume_entry(verification_id, "2026-11-24T00:00:00Z")
+    client("dynamodb").update_item(**consumed.item["Update"])
+
+
+def verification_used_meanwhile(verification_id: str) -> AbstractContextManager[None]:
+    """The verification is consumed just before the code's next commit: a lost race for it."""
+    return before_call(
+        "dynamodb", "TransactWriteItems", lambda: use_verification_elsewhere(verification_id)
+    )

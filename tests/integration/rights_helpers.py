@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from partnercenter.audit.access_records import GENESIS, sign
+from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
-from partnercenter.dal.aws import client
+from partnercenter.dal import access_records
+from partnercenter.dal.access_records import AccessRecord
+from partnercenter.dal.aws import client, get_secret
 from partnercenter.dal.members import ACTIVE
 from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.models import Caller
@@ -85,3 +89,20 @@ def access_actions(subject_member_id: str) -> list[str]:
 
     subject = subject_pseudonym(subject_member_id)
     return [r["action"] for r in access_records_in_order() if r["subject"] == subject]
+
+
+def next_record_of_another_writer(chain: str) -> AccessRecord:
+    """The signed record another writer would append next to ``chain``, after its head."""
+    head = access_records.latest(chain)
+    record = AccessRecord(
+        chain=chain,
+        seq=head.seq + 1 if head else 1,
+        at=iso_micro(utc_now()),
+        actor="op-rival",
+        actor_role="operator",
+        subject="subj-rival",
+        action="view_member",
+        source_ip="",
+        prev_mac=head.mac if head else GENESIS,
+    )
+    return sign(get_secret(get_settings().access_chain_secret), record)

@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 
 from partnercenter import snapstart
-from partnercenter.audit.access_records import GENESIS, Place, record_access, sign, verify_chain
-from partnercenter.clock import iso_micro, utc_now
+from partnercenter.audit.access_records import GENESIS, Place, record_access, verify_chain
 from partnercenter.config import get_settings
 from partnercenter.dal import access_records, aws
 from partnercenter.dal.access_records import AccessRecord
-from partnercenter.dal.aws import get_secret
 from partnercenter.dal.transactions import Entry, Transaction, TransactionCancelled
 from tests.aws_calls import counting_calls
 from tests.conftest import REGION
+from tests.integration.rights_helpers import next_record_of_another_writer
 
 
 def _record(member: str = "m-1", along: Transaction | None = None) -> Place:
@@ -35,20 +34,7 @@ def _another_writer_appends(chain: str) -> None:
     done: list[bool] = []
 
     def write() -> None:
-        key = get_secret(get_settings().access_chain_secret)
-        head = access_records.latest(chain)
-        record = AccessRecord(
-            chain=chain,
-            seq=head.seq + 1 if head else 1,
-            at=iso_micro(utc_now()),
-            actor="op-2",
-            actor_role="operator",
-            subject="subj-2",
-            action="view",
-            source_ip="",
-            prev_mac=head.mac if head else GENESIS,
-        )
-        done.append(access_records.append(sign(key, record)))
+        done.append(access_records.append(next_record_of_another_writer(chain)))
 
     writer = threading.Thread(target=write)
     writer.start()

@@ -26,6 +26,7 @@ from tests.integration.member_steps import (
     decide,
     sign_up,
     tables_text,
+    verification_used_meanwhile,
     verified,
 )
 from tests.integration.rights_helpers import access_records_in_order
@@ -382,14 +383,7 @@ def test_a_verification_used_meanwhile_fails_the_change(aws_stack: AwsStack) -> 
     member_id = active_member(person, "manager.kim")
     changed = Person(name=person.name, phone=NEW_PHONE, ci=person.ci)
     verification_id = verified(changed, purpose="profile_change", member_id=member_id)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
-        "Update"
-    ]
-    with before_call(
-        "dynamodb",
-        "TransactWriteItems",
-        lambda: aws_stack.client("dynamodb").update_item(**consumed),
-    ):
+    with verification_used_meanwhile(verification_id):
         result = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
     assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
     assert _get(member_id).body["phone"] == person.phone

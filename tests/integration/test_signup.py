@@ -14,14 +14,13 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from partnercenter.audit import access_records as access_chain
-from partnercenter.audit.access_records import GENESIS, sign, verify_chain
+from partnercenter.audit.access_records import verify_chain
 from partnercenter.clock import iso_micro, utc_now
 from partnercenter.config import get_settings
 from partnercenter.dal import access_records, cognito, intents, transactions
 from partnercenter.dal import members as members_dal
 from partnercenter.dal import verifications as verifications_dal
-from partnercenter.dal.access_records import AccessRecord
-from partnercenter.dal.aws import client, get_secret
+from partnercenter.dal.aws import client
 from partnercenter.dal.codec import from_item
 from partnercenter.errors import Conflict, LoginIdTaken, ValidationFailed
 from partnercenter.hashing import login_id_hash, person_hash, phone_hash, subject_pseudonym
@@ -37,8 +36,11 @@ from tests.integration.member_steps import (
     before_call,
     scan_all_tables,
     signup_body,
+    use_verification_elsewhere,
+    verification_used_meanwhile,
     verified,
 )
+from tests.integration.rights_helpers import next_record_of_another_writer
 from tests.support import LambdaContext, api_event, call
 
 
@@ -530,19 +532,7 @@ def _rival_takes_the_seq(params: dict[str, Any], **_: Any) -> str:
     chain = put["Item"]["chain"]["S"]
     head = access_records.latest(chain)
     assert int(put["Item"]["seq"]["N"]) == (head.seq + 1 if head else 1)
-    rival = AccessRecord(
-        chain=chain,
-        seq=head.seq + 1 if head else 1,
-        at=iso_micro(utc_now()),
-        actor="op-rival",
-        actor_role="operator",
-        subject="subj-rival",
-        action="view_member",
-        source_ip="",
-        prev_mac=head.mac if head else GENESIS,
-    )
-    # Written as another container would: this container's memory of its last record stays.
-    signed = sign(get_secret(get_settings().access_chain_secret), rival)
+    signed = next_record_of_another_writer(chain)
     client("dynamodb").put_item(**access_records.put_entry(signed).item["Put"])
     return chain
 
@@ -554,14 +544,7 @@ def test_the_signup_access_record_is_committed_with_the_signup_and_only_with_it(
     # transaction: one record, on an intact chain, if and only if the signup committed.
     person = Person.new()
     verification_id = verified(person)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
-        "Update"
-    ]
-    with before_call(
-        "dynamodb",
-        "TransactWriteItems",
-        lambda: aws_stack.client("dynamodb").update_item(**consumed),
-    ):
+    with verification_used_meanwhile(verification_id):
         refused = _post(signup_body(person, verification_id, "manager.kim"))
     assert refused.body["code"] == "VERIFICATION_USED"
     assert _access_records(aws_stack) == []
@@ -652,15 +635,12 @@ def test_a_refusal_at_the_commit_is_not_retried_for_its_access_record(
     # signup's own refusal stands at once; a retry could only be refused again.
     person = Person.new()
     verification_id = verified(person)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
-        "Update"
-    ]
     commits: list[str] = []
 
     def both(params: dict[str, Any], **kwargs: Any) -> None:
         commits.append("TransactWriteItems")
         if len(commits) == 1:
-            aws_stack.client("dynamodb").update_item(**consumed)
+            use_verification_elsewhere(verification_id)
             _rival_takes_the_seq(params, **kwargs)
 
     events = client("dynamodb").meta.events
@@ -726,14 +706,7 @@ def test_a_verification_used_meanwhile_fails_the_signup_and_removes_the_account(
     # R-IDV-2: the consumption is in the transaction, so a race for one verification has one winner.
     person = Person.new()
     verification_id = verified(person)
-    consumed = verifications_dal.consume_entry(verification_id, "2026-11-24T00:00:00Z").item[
-        "Update"
-    ]
-    with before_call(
-        "dynamodb",
-        "TransactWriteItems",
-        lambda: aws_stack.client("dynamodb").update_item(**consumed),
-    ):
+    with verification_used_meanwhile(verification_id):
         result = _post(signup_body(person, verification_id, "manager.kim"))
     assert (result.status, result.body["code"]) == (409, "VERIFICATION_USED")
     assert _cognito_users(aws_stack) == []
