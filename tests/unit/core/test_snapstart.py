@@ -106,8 +106,8 @@ print(json.dumps(hooks))
 """
 
 
-@pytest.fixture(scope="module")
-def lambda_run() -> dict[str, Any]:
+def _probe(script: str, *args: str, **lambda_env: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter (an environment of its own): its last line."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
@@ -115,12 +115,11 @@ def lambda_run() -> dict[str, Any]:
         "AWS_DEFAULT_REGION": "ap-northeast-2",
         "AWS_ACCESS_KEY_ID": "probe",
         "AWS_SECRET_ACCESS_KEY": "probe",
-        "AWS_LAMBDA_FUNCTION_NAME": "probe",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        **lambda_env,
     }
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE, *FUNCTION_DIRS],
+        [sys.executable, "-c", script, *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -129,7 +128,18 @@ def lambda_run() -> dict[str, Any]:
         check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def lambda_run() -> dict[str, Any]:
+    return _probe(
+        _PROBE,
+        *FUNCTION_DIRS,
+        AWS_LAMBDA_FUNCTION_NAME="probe",
+        AWS_LAMBDA_INITIALIZATION_TYPE="snap-start",
+    )
 
 
 def test_every_function_registers_one_priming_and_one_renewal(lambda_run: dict[str, Any]) -> None:
@@ -215,27 +225,7 @@ print(json.dumps({"init": at_init, "primed": state()}))
 
 def _deferred_run(function_dir: str) -> dict[str, Any]:
     """One function alone in a fresh interpreter: what its init loaded, then its priming."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-        "AWS_REGION": "ap-northeast-2",
-        "AWS_DEFAULT_REGION": "ap-northeast-2",
-        "AWS_ACCESS_KEY_ID": "probe",
-        "AWS_SECRET_ACCESS_KEY": "probe",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", _DEFERRED_PROBE, function_dir],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return _probe(_DEFERRED_PROBE, function_dir)
 
 
 def test_init_defers_what_no_route_needs_and_priming_loads_what_requests_need() -> None:
