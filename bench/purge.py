@@ -290,7 +290,7 @@ def _run_naive() -> Result:
     import boto3
 
     from partnercenter.dal.data_keys import retained_subject
-    from partnercenter.destruction import destruction_record_put
+    from partnercenter.destruction import destruction_record
 
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     counter = Counter()
@@ -314,7 +314,7 @@ def _run_naive() -> Result:
             for hold_id in hold_ids:
                 key = {"subject": {"S": subject}, "holdId": {"S": hold_id}}
                 dynamodb.delete_item(TableName=holds, Key=key)
-            record = destruction_record_put(
+            record = destruction_record(
                 member_id=subject,
                 kind="retained_data",
                 items=["name", "phone"],
@@ -322,7 +322,7 @@ def _run_naive() -> Result:
                 run_id="bench-naive",
                 at=AS_OF,
             )
-            dynamodb.put_item(**record["Put"])
+            dynamodb.put_item(**record.item["Put"])
             purged += 1
     return Result("naive (Scan + one call per item)", purged, time.monotonic() - started, counter)
 

@@ -26,6 +26,9 @@ class CallCounter:
         if "Item" in parsed:
             self.items_read += 1
         self.items_read += len(parsed.get("Items", []))
+        batch = parsed.get("Responses")
+        if isinstance(batch, dict):  # BatchGetItem: the items read, per table
+            self.items_read += sum(len(items) for items in batch.values())
 
     def measure(self, action: Callable[[], Any]) -> tuple[Counter[str], int]:
         """The calls ``action`` made, and nothing before or after it."""
