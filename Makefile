@@ -72,7 +72,7 @@ format: $(STAMP) ## ruff fix and format
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy (strict on the layer)
-	$(BIN)/mypy layers/core/partnercenter functions local
+	$(BIN)/mypy layers/core/partnercenter functions local bench
 
 cfn-lint: $(STAMP) ## cfn-lint on template.yaml
 	$(BIN)/cfn-lint template.yaml

@@ -5,8 +5,10 @@ as concurrent Lambda invocations would. moto answers at CPU speed behind the GIL
 DynamoDB answers over the network in milliseconds: every DynamoDB call therefore waits a
 fixed round trip (``--latency-ms``, a typical in-region figure) before moto serves it, so the
 numbers show what concurrency buys and what contention costs, not moto's CPU. The same run
-measures the single chain the records used to have (``CHAINS = 1``) for comparison, and
-counts the writes lost to a race (a conditional put on a taken seq). After each design's run
+measures, for comparison, the writers that read the chain's head before every append (as
+before issue 17) and the single chain the records used to have (``CHAINS = 1``), and counts
+the writes lost to a race (a conditional put on a taken seq). Every rate is printed against
+one baseline of the same run: one writer that reads the head first. After each design's run
 every chain is verified.
 """
 
@@ -18,6 +20,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from bench import REGION, aws_environment
@@ -40,12 +43,16 @@ class RoundTrips:
         time.sleep(self.latency_s)
 
 
-def _write(writers: int, records: int) -> tuple[float, int]:
+def _write(writers: int, records: int, keep_head: bool) -> tuple[float, int]:
     """``writers`` threads try ``records`` access records between them: the seconds taken,
-    and how many gave up (AccessRecordNotWritten: the caller's request would fail)."""
+    and how many gave up (AccessRecordNotWritten: the caller's request would fail). Each
+    thread is one container; without ``keep_head`` it forgets its last record every time."""
     from partnercenter.audit.access_records import AccessRecordNotWritten, record_access
+    from partnercenter.dal.access_records import forget_last_written
 
     def one(i: int) -> bool:
+        if not keep_head:
+            forget_last_written()
         try:
             record_access(
                 actor=f"op-{i % writers}", actor_role="operator", member_id=f"m-{i}", action="b"
@@ -60,27 +67,37 @@ def _write(writers: int, records: int) -> tuple[float, int]:
     return time.perf_counter() - started, records - written
 
 
-def _design(label: str, chains: int, records: int, trips: RoundTrips) -> None:
+@dataclass(frozen=True)
+class Design:
+    label: str
+    chains: int
+    keep_head: bool = True
+
+
+def _design(design: Design, records: int, trips: RoundTrips) -> dict[int, tuple[float, int, int]]:
+    """Per writer count: records/s, puts lost to a race, requests failed."""
     from partnercenter.audit import access_records
 
-    access_records.CHAINS = chains
-    rates: dict[int, float] = {}
-    lost: dict[int, int] = {}
-    failed: dict[int, int] = {}
+    access_records.CHAINS = design.chains
+    measured: dict[int, tuple[float, int, int]] = {}
     for writers in LEVELS:
         trips.puts = 0
-        seconds, failed[writers] = _write(writers, records)
-        written = records - failed[writers]
-        rates[writers] = written / seconds
-        lost[writers] = trips.puts - written
+        seconds, failed = _write(writers, records, design.keep_head)
+        written = records - failed
+        measured[writers] = (written / seconds, trips.puts - written, failed)
     report = access_records.verify_chain()
     assert report.intact, report.breaks  # a benchmark of broken chains would be worthless
-    print(f"{label} ({chains} chain{'s' if chains > 1 else ''}):")
-    for writers in LEVELS:
+    return measured
+
+
+def _print(
+    design: Design, measured: dict[int, tuple[float, int, int]], base: float, n: int
+) -> None:
+    print(f"{design.label} ({design.chains} chain{'s' if design.chains > 1 else ''}):")
+    for writers, (rate, lost, failed) in measured.items():
         print(
-            f"  {writers:>2} writers: {rates[writers] / rates[1]:5.2f}x the records/s of 1"
-            f"   ({lost[writers]:>4} puts lost to a race, {failed[writers]:>3} of {records}"
-            " requests failed)"
+            f"  {writers:>2} writers: {rate / base:5.2f}x the baseline's records/s"
+            f"   ({lost:>4} puts lost to a race, {failed:>3} of {n} requests failed)"
         )
 
 
@@ -119,9 +136,17 @@ def main(argv: list[str]) -> None:
         trips = RoundTrips(args.latency_ms / 1000)
         aws.client("dynamodb").meta.events.register("before-call.dynamodb", trips.before)
         chains = access_records.CHAINS
-        print(f"a {args.latency_ms:g} ms round trip per DynamoDB call; ratios within this run")
-        _design("many chains", chains, args.records, trips)
-        _design("one chain, as before", 1, args.records, trips)
+        print(f"a {args.latency_ms:g} ms round trip per DynamoDB call; ratios within this run,")
+        print("against the baseline: 1 writer reading the head before each append, many chains")
+        designs = [
+            Design("head read before each append (before issue 17)", chains, keep_head=False),
+            Design("kept head: a warm container appends after its last record", chains),
+            Design("one chain, head read first (before the chains)", 1, keep_head=False),
+        ]
+        results = [_design(design, args.records, trips) for design in designs]
+        base = results[0][1][0]
+        for design, measured in zip(designs, results, strict=True):
+            _print(design, measured, base, args.records)
         access_records.CHAINS = chains
 
 

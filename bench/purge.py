@@ -112,7 +112,7 @@ def _cheap_moto_rollback() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else real_deepcopy(value, memo)
 
-    models.copy = _Copy  # type: ignore[assignment]
+    models.copy = _Copy  # type: ignore[assignment,attr-defined]
     original = models.DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -241,7 +241,9 @@ def _seed(n: int, k: int, hold_ids: bool) -> float:
         for _ in range(100):  # unprocessed items are retried, boundedly
             if not pending:
                 break
-            pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+            pending = dict(
+                dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            )
         batch.clear()
 
     for table_env, item in _items(n, k, hold_ids):
@@ -258,7 +260,8 @@ def _seed(n: int, k: int, hold_ids: bool) -> float:
 def _run_purge() -> Result:
     from partnercenter.dal import aws
     from partnercenter.dal.aws import client
-    from partnercenter.retention.purge import Deadline, run_purge
+    from partnercenter.deadline import Deadline
+    from partnercenter.retention.purge import run_purge
 
     # moto's Query sorts the whole table (about 6 s at N = 100,000), past the 5 s read timeout
     # the functions use against DynamoDB, whose Query cost follows the items it returns.
