@@ -16,11 +16,11 @@ from typing import Any
 
 from partnercenter.clock import iso, utc_now
 from partnercenter.dal import verifications
-from partnercenter.dal.aws import client
 from partnercenter.hashing import person_hash
 from partnercenter.identity.verified import secret_hash
 from partnercenter.members.records import NewMember, new_member_writes
 from partnercenter.policy import CURRENT_VERSION
+from tests.integration.retention_support import Hook, change_profile_elsewhere, raw
 from tests.support import api_event, call, claims_for
 
 OPERATOR = claims_for("7f3c2a10-0000-4000-8000-00000000a001", groups=("privacy-admin",))
@@ -160,32 +160,30 @@ def tables_text(stack: Any) -> str:
 @contextmanager
 def before_call(service: str, operation: str, action: Callable[[], object]) -> Iterator[None]:
     """Run ``action`` once, just before the code's next ``operation`` call (a lost race)."""
-
-    fired: list[bool] = []
-
-    def hook(**_: Any) -> None:
-        if not fired:
-            fired.append(True)
-            action()
-
-    events = client(service).meta.events
-    event = f"before-call.{service}.{operation}"
-    events.register(event, hook)
+    hook = Hook(operation, action, service=service)
+    hook.install()
     try:
         yield
     finally:
-        events.unregister(event, hook)
-    assert fired, f"{operation} was never called"
+        hook.uninstall()
+    assert hook.fired, f"{operation} was never called"
 
 
 def use_verification_elsewhere(verification_id: str) -> None:
     """Another request consumes the verification (as its own transaction would)."""
     consumed = verifications.consume_entry(verification_id, "2026-11-24T00:00:00Z")
-    client("dynamodb").update_item(**consumed.item["Update"])
+    raw("dynamodb").update_item(**consumed.item["Update"])
 
 
 def verification_used_meanwhile(verification_id: str) -> AbstractContextManager[None]:
     """The verification is consumed just before the code's next commit: a lost race for it."""
     return before_call(
         "dynamodb", "TransactWriteItems", lambda: use_verification_elsewhere(verification_id)
+    )
+
+
+def profile_changed_meanwhile(member_id: str) -> AbstractContextManager[None]:
+    """The member's profile changes just before the code's next commit: a lost race."""
+    return before_call(
+        "dynamodb", "TransactWriteItems", lambda: change_profile_elsewhere(member_id)
     )

@@ -213,7 +213,7 @@ class Hook:
     """Runs ``action`` once, just before (or after) the first call of ``operation``."""
 
     operation: str
-    action: Callable[[], None]
+    action: Callable[[], object]
     when: str = "before-call"
     service: str = "dynamodb"
     fired: int = 0
@@ -224,8 +224,26 @@ class Hook:
             with acting_as(None):  # a rival's call, not the handler's (local/iam_check.py)
                 self.action()
 
-    def install(self) -> None:
+    def _event(self) -> tuple[Any, str]:
         meta = client(self.service).meta
         # Events name the service by its id (cognito-idp's is cognito-identity-provider).
         service_id = meta.service_model.service_id.hyphenize()
-        meta.events.register(f"{self.when}.{service_id}.{self.operation}", self)
+        return meta.events, f"{self.when}.{service_id}.{self.operation}"
+
+    def install(self) -> None:
+        events, name = self._event()
+        events.register(name, self)
+
+    def uninstall(self) -> None:
+        events, name = self._event()
+        events.unregister(name, self)
+
+
+def change_profile_elsewhere(member_id: str) -> None:
+    """Another request changes the member's profile: its version moves on."""
+    raw("dynamodb").update_item(
+        TableName=os.environ["MEMBERS_TABLE"],
+        Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET version = version + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )

@@ -22,8 +22,8 @@ from tests.integration.member_steps import (
     PASSWORD,
     Person,
     active_member,
-    before_call,
     decide,
+    profile_changed_meanwhile,
     sign_up,
     tables_text,
     verification_used_meanwhile,
@@ -240,22 +240,8 @@ def test_a_concurrent_change_loses_cleanly(aws_stack: AwsStack) -> None:
     member_id = active_member(person, "manager.kim")
     changed = Person(name=person.name, phone=NEW_PHONE, ci=person.ci)
     verification_id = verified(changed, purpose="profile_change", member_id=member_id)
-    other_writer = aws_stack.client("dynamodb")
-
-    def change_meanwhile(**_: Any) -> None:
-        other_writer.update_item(
-            TableName=aws_stack.physical_id("MembersTable"),
-            Key={"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
-            UpdateExpression="SET version = version + :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-
-    events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", change_meanwhile)
-    try:
+    with profile_changed_meanwhile(member_id):
         result = _patch(member_id, {"phone": NEW_PHONE, "verificationId": verification_id})
-    finally:
-        events.unregister("before-call.dynamodb.TransactWriteItems", change_meanwhile)
     assert (result.status, result.body["code"]) == (409, "CONFLICT")
     assert _get(member_id).body["phone"] == person.phone
     assert verifications_dal.get(verification_id).status == "VERIFIED"  # type: ignore[union-attr]
@@ -391,15 +377,7 @@ def test_a_verification_used_meanwhile_fails_the_change(aws_stack: AwsStack) -> 
 
 def test_a_consent_change_that_lost_a_race_is_a_conflict(aws_stack: AwsStack) -> None:
     member_id = active_member(Person.new(), "manager.kim")
-    bump = {
-        "TableName": aws_stack.physical_id("MembersTable"),
-        "Key": {"pk": {"S": f"MEMBER#{member_id}"}, "sk": {"S": "PROFILE"}},
-        "UpdateExpression": "SET version = version + :one",
-        "ExpressionAttributeValues": {":one": {"N": "1"}},
-    }
-    with before_call(
-        "dynamodb", "TransactWriteItems", lambda: aws_stack.client("dynamodb").update_item(**bump)
-    ):
+    with profile_changed_meanwhile(member_id):
         result = _consents(member_id, {"marketing": True})
     assert (result.status, result.body["code"]) == (409, "CONFLICT")
     assert _get(member_id).body["consents"]["marketing"]["agreed"] is False

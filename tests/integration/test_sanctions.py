@@ -25,6 +25,7 @@ from tests.integration.retention_support import (
     ActiveMember,
     Hook,
     can_sign_in,
+    change_profile_elsewhere,
     destruction_records_of,
     get,
     make_active_member,
@@ -217,15 +218,7 @@ def test_a_failed_withdrawal_leaves_a_suspended_member_disabled(aws_stack) -> No
 def test_a_sanction_that_loses_a_race_changes_nothing(aws_stack) -> None:
     member = make_active_member()
 
-    def concurrent_change() -> None:
-        raw("dynamodb").update_item(
-            TableName=os.environ["MEMBERS_TABLE"],
-            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
-            UpdateExpression="SET version = version + :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-
-    Hook("TransactWriteItems", concurrent_change).install()
+    Hook("TransactWriteItems", lambda: change_profile_elsewhere(member.member_id)).install()
     raced = impose(member.member_id, ABUSE)
     assert (raced.status, raced.body["code"]) == (409, "CONFLICT")
     assert can_sign_in(member)
@@ -326,15 +319,7 @@ def test_a_lift_that_loses_a_race_to_a_profile_change_changes_nothing(aws_stack)
     member = make_active_member()
     sanction_id = impose(member.member_id, ABUSE).body["sanctionId"]
 
-    def concurrent_change() -> None:
-        raw("dynamodb").update_item(
-            TableName=os.environ["MEMBERS_TABLE"],
-            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
-            UpdateExpression="SET version = version + :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-
-    Hook("TransactWriteItems", concurrent_change).install()
+    Hook("TransactWriteItems", lambda: change_profile_elsewhere(member.member_id)).install()
     raced = lift(member.member_id, sanction_id)
     # Only the profile's entry failed: not another lift, so a retry, never a half lift.
     assert (raced.status, raced.body["code"]) == (409, "CONFLICT")
@@ -353,15 +338,7 @@ def test_a_sweep_that_loses_a_race_leaves_it_to_the_next_run(aws_stack) -> None:
         now=then,
     )
 
-    def concurrent_change() -> None:
-        raw("dynamodb").update_item(
-            TableName=os.environ["MEMBERS_TABLE"],
-            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
-            UpdateExpression="SET version = version + :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-
-    Hook("TransactWriteItems", concurrent_change).install()
+    Hook("TransactWriteItems", lambda: change_profile_elsewhere(member.member_id)).install()
     assert end_elapsed_sanctions(datetime.now(UTC), lambda: False).ended == 1
     assert not can_sign_in(member)  # not this run
     assert end_elapsed_sanctions(datetime.now(UTC), lambda: False).ended == 1

@@ -24,6 +24,7 @@ from tests.integration.retention_support import (
     ActiveMember,
     Hook,
     can_sign_in,
+    change_profile_elsewhere,
     cognito_user,
     destruction_records_of,
     get,
@@ -259,15 +260,7 @@ def test_destruction_records_are_paged_and_for_operators_only(aws_stack) -> None
 def test_a_profile_change_during_withdrawal_cancels_it_and_reenables_the_account(aws_stack) -> None:
     member = make_active_member()
 
-    def rival_profile_change() -> None:
-        raw("dynamodb").update_item(
-            TableName=os.environ["MEMBERS_TABLE"],
-            Key={"pk": {"S": f"MEMBER#{member.member_id}"}, "sk": {"S": "PROFILE"}},
-            UpdateExpression="SET version = version + :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-
-    Hook("TransactWriteItems", rival_profile_change).install()
+    Hook("TransactWriteItems", lambda: change_profile_elsewhere(member.member_id)).install()
     result = withdraw(member)
     assert result.status == 409
     assert result.body["code"] == "CONFLICT"

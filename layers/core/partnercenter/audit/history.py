@@ -11,32 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
-
 from partnercenter.dal import access_records
 from partnercenter.dal.pagination import PageScope, decode_token, encode_token
 from partnercenter.hashing import subject_pseudonym
+from partnercenter.models import ApiModel
 
 ROUTE = "GET /members/me/access-history"
 ActorRole = Literal["member", "operator", "system"]
 _ROLES: tuple[ActorRole, ...] = ("member", "operator", "system")
 
 
-class _Body(BaseModel):
-    # As models.ApiModel: camelCase on the wire, validators built on first use or priming.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
-    )
-
-
-class AccessEntry(_Body):
+class AccessEntry(ApiModel):
     at: str
     actor_role: ActorRole
     action: str
 
 
-class AccessHistory(_Body):
+class AccessHistory(ApiModel):
     items: list[AccessEntry]
     next_token: str | None = None
 

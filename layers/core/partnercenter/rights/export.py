@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field
 
 from partnercenter.audit.access_records import record_own_access
 from partnercenter.audit.history import AccessEntry, AccessHistory, history_page, whole_history
@@ -25,6 +24,7 @@ from partnercenter.clock import iso, utc_now
 from partnercenter.dal import members as members_dal
 from partnercenter.dal.members import MemberRecord
 from partnercenter.members.profile import Profile, view_profile
+from partnercenter.models import ApiModel
 from partnercenter.rights.provisions import Provision, provisions_of
 from partnercenter.rights.requests import PrivacyRequest, list_own_requests
 
@@ -46,14 +46,7 @@ _PAGE = 100
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Body(BaseModel):
-    # As models.ApiModel: camelCase on the wire, validators built on first use or priming.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True
-    )
-
-
-class ConsentEntry(_Body):
+class ConsentEntry(ApiModel):
     """One consent decision as it was given (R-COL-2)."""
 
     kind: str
@@ -65,7 +58,7 @@ class ConsentEntry(_Body):
     at: str
 
 
-class Export(_Body):
+class Export(ApiModel):
     generated_at: str
     profile: Profile
     consents: list[ConsentEntry]
