@@ -6,6 +6,8 @@ import copy
 import functools
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +21,25 @@ EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
 
 MEMBER_SUB = "5b1d6a3e-0000-4000-8000-00000000b001"
+
+# The layer and the repository, as a fresh interpreter needs them to import the code.
+CODE_PATH = os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])
+
+
+def fresh_python(args: list[str], env: dict[str, str], timeout: int = 120) -> str:
+    """Run ``python *args`` in a process of its own (a cold container, a benchmark) from the
+    repository's root; it must succeed. Its standard output."""
+    out = subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
 
 
 def load_event(name: str) -> dict[str, Any]:

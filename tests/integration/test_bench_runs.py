@@ -5,26 +5,14 @@ the benchmarks print their own ratios; these tests only ask that they ran and ag
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
-from tests.support import ROOT
+from tests.support import CODE_PATH, fresh_python
 
 
 def _bench(module: str, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])}
+    env = {**os.environ, "PYTHONPATH": CODE_PATH}
     env.pop("AWS_ENDPOINT_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout
+    return fresh_python(["-m", module, *args], env, timeout=300)
 
 
 def test_the_purge_benchmark_runs_both_loops_and_they_purge_the_same() -> None:

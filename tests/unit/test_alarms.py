@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,7 +18,7 @@ import pytest
 
 from local.template import TemplateModel
 from partnercenter.observability import METRIC_VENDOR_UNAVAILABLE
-from tests.support import ROOT
+from tests.support import CODE_PATH, ROOT, fresh_python
 
 TOPIC = {"Ref": "OperationsTopic"}
 # The scheduled runs whose metrics the alarms and the dashboard watch, and the event each is
@@ -63,21 +61,12 @@ def emitted() -> dict[str, set[Metric]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(
         POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+        PYTHONPATH=CODE_PATH,
     )
     result = {}
     for function_id, event in PROBED.items():
-        run = subprocess.run(
-            [sys.executable, "-m", "tests.emf_probe", function_id, event],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        result[function_id] = emf_metrics(run.stdout)
+        out = fresh_python(["-m", "tests.emf_probe", function_id, event], env)
+        result[function_id] = emf_metrics(out)
     return result
 
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support import CODE_PATH, ROOT, fresh_python
+
 FUNCTION_DIRS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
 
 _PROBE = r"""
@@ -110,7 +108,7 @@ def _probe(script: str, *args: str, **lambda_env: str) -> dict[str, Any]:
     """Run ``script`` in a fresh interpreter (an environment of its own): its last line."""
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
+        "PYTHONPATH": CODE_PATH,
         "AWS_REGION": "ap-northeast-2",
         "AWS_DEFAULT_REGION": "ap-northeast-2",
         "AWS_ACCESS_KEY_ID": "probe",
@@ -118,17 +116,8 @@ def _probe(script: str, *args: str, **lambda_env: str) -> dict[str, Any]:
         "POWERTOOLS_TRACE_DISABLED": "true",
         **lambda_env,
     }
-    out = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    out = fresh_python(["-c", script, *args], env)
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
